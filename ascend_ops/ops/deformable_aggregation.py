@@ -1,0 +1,164 @@
+"""deformable_aggregation: Sparse4D's multi-camera, multi-scale deformable feature aggregation.
+
+    out[b, a, c] = sum_{p, cam, l} weights[b, a, p, cam, l, c // (C // G)]
+                   * bilinear(feature map (b, cam, l), x = u * W_l - 0.5, y = v * H_l - 0.5)[c]
+
+where (u, v) = sampling_location[b, a, p, cam] are normalised image coordinates. A sample with
+u or v outside the open interval (0, 1) is skipped; bilinear corners outside the map read 0.
+This is exactly the semantics of Sparse4D's CUDA op (projects/mmdet3d_plugin/ops).
+
+Shapes and dtypes:
+    mc_ms_feat        float [bs, num_feat, C]      channels-last maps, cam-major then level
+    spatial_shape     int   [cams, scales, 2]      (H, W) of each (cam, level)
+    scale_start_index int   [cams, scales]         offset of each (cam, level) in num_feat
+    sampling_location float [bs, A, P, cams, 2]
+    weights           float [bs, A, P, cams, scales, G], C % G == 0
+    returns           float [bs, A, C]
+Floats may be float32, float16 or bfloat16 (accumulated in float32); mixed float inputs are
+promoted. Gradients flow to mc_ms_feat, sampling_location and weights.
+"""
+import torch
+
+from .. import _dispatch, _library
+from . import _checks
+
+OP = "deformable_aggregation"
+
+_forward_op = _library.define(
+    "deformable_aggregation(Tensor mc_ms_feat, Tensor spatial_shape, Tensor scale_start_index, "
+    "Tensor sampling_location, Tensor weights) -> Tensor")
+_backward_op = _library.define(
+    "deformable_aggregation_backward(Tensor grad_output, Tensor mc_ms_feat, Tensor spatial_shape, "
+    "Tensor scale_start_index, Tensor sampling_location, Tensor weights) -> (Tensor, Tensor, Tensor)")
+
+
+def check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
+    """Validate shapes, dtypes and devices; return (bs, num_feat, C, A, P, cams, scales, G)."""
+    _checks.tensor(OP, "mc_ms_feat", mc_ms_feat, 3)
+    _checks.tensor(OP, "spatial_shape", spatial_shape, 3, kind="index")
+    _checks.tensor(OP, "scale_start_index", scale_start_index, 2, kind="index")
+    _checks.tensor(OP, "sampling_location", sampling_location, 5)
+    _checks.tensor(OP, "weights", weights, 6)
+    _checks.same_device(OP, mc_ms_feat=mc_ms_feat, spatial_shape=spatial_shape,
+                        scale_start_index=scale_start_index, sampling_location=sampling_location,
+                        weights=weights)
+    bs, num_feat, C = mc_ms_feat.shape
+    cams, scales, two = spatial_shape.shape
+    if two != 2:
+        raise ValueError(f"{OP}: spatial_shape must be [cams, scales, 2] (H, W), got {tuple(spatial_shape.shape)}")
+    if tuple(scale_start_index.shape) != (cams, scales):
+        raise ValueError(f"{OP}: scale_start_index must be [cams, scales] = [{cams}, {scales}] "
+                         f"(from spatial_shape), got {tuple(scale_start_index.shape)}")
+    _checks.size(OP, "sampling_location", sampling_location, 0, bs, "mc_ms_feat.shape[0] (bs)")
+    _checks.size(OP, "sampling_location", sampling_location, 3, cams, "spatial_shape.shape[0] (cams)")
+    _checks.size(OP, "sampling_location", sampling_location, 4, 2, "2 (u, v)")
+    A, P = sampling_location.shape[1:3]
+    expected = (bs, A, P, cams, scales)
+    if tuple(weights.shape[:5]) != expected:
+        raise ValueError(f"{OP}: weights must be [bs, A, P, cams, scales, G] with the first five = "
+                         f"{list(expected)}, got {tuple(weights.shape)}")
+    G = weights.shape[5]
+    if G == 0 or C % G != 0:
+        raise ValueError(f"{OP}: the channel count C = {C} (mc_ms_feat.shape[2]) must be divisible "
+                         f"by the group count G = {G} (weights.shape[5])")
+    if spatial_shape.device.type == "cpu" and spatial_shape.numel():
+        hw = spatial_shape.long().prod(-1)
+        if (spatial_shape < 1).any():
+            raise ValueError(f"{OP}: spatial_shape entries must be >= 1, got {spatial_shape.tolist()}")
+        if scale_start_index.device.type == "cpu":
+            end = scale_start_index.long() + hw
+            if (scale_start_index < 0).any() or (end > num_feat).any():
+                raise ValueError(f"{OP}: scale_start_index + H*W must lie within num_feat = {num_feat} "
+                                 f"(mc_ms_feat.shape[1]); got starts {scale_start_index.tolist()}")
+    return bs, num_feat, C, A, P, cams, scales, G
+
+
+def deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
+    """Pure-PyTorch ground truth (aten ops only, any device, differentiable). Computes in at least
+    float32 and returns the promoted input dtype."""
+    out_dtype = _checks.compute_dtype(mc_ms_feat, sampling_location, weights)
+    ct = torch.promote_types(out_dtype, torch.float32)
+    feat, loc, w = mc_ms_feat.to(ct), sampling_location.to(ct), weights.to(ct)
+    bs, num_feat, C = feat.shape
+    _, A, P, cams, _ = loc.shape
+    scales, G = w.shape[4], w.shape[5]
+    out = feat.new_zeros(bs, A, C)
+    if out.numel() == 0 or P == 0:
+        return out.to(out_dtype)
+    shapes, starts = spatial_shape.tolist(), scale_start_index.tolist()
+    u, v = loc[..., 0], loc[..., 1]                       # [bs, A, P, cams]
+    inside = (u > 0) & (u < 1) & (v > 0) & (v < 1)
+    for cam in range(cams):
+        for lvl in range(scales):
+            H, W = shapes[cam][lvl]
+            start = starts[cam][lvl]
+            x = u[..., cam] * W - 0.5                     # [bs, A, P]
+            y = v[..., cam] * H - 0.5
+            x0, y0 = torch.floor(x), torch.floor(y)
+            lx, ly = x - x0, y - y0
+            x0, y0 = x0.long(), y0.long()
+            sampled = 0
+            for dy, dx, corner_w in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx),
+                                     (1, 0, ly * (1 - lx)), (1, 1, ly * lx)):
+                xi, yi = x0 + dx, y0 + dy
+                valid = (xi >= 0) & (xi < W) & (yi >= 0) & (yi < H) & inside[..., cam]
+                idx = start + yi.clamp(0, H - 1) * W + xi.clamp(0, W - 1)
+                g = torch.gather(feat, 1, idx.reshape(bs, A * P, 1).expand(bs, A * P, C))
+                sampled = sampled + g.reshape(bs, A, P, C) * (corner_w * valid)[..., None]
+            wc = w[:, :, :, cam, lvl, :].repeat_interleave(C // G, dim=-1)   # [bs, A, P, C]
+            out = out + (sampled * wc).sum(2)
+    return out.to(out_dtype)
+
+
+def _fake(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
+    return mc_ms_feat.new_empty(mc_ms_feat.shape[0], sampling_location.shape[1], mc_ms_feat.shape[2])
+
+
+def _fake_backward(grad_output, mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
+    return torch.empty_like(mc_ms_feat), torch.empty_like(sampling_location), torch.empty_like(weights)
+
+
+def _setup_context(ctx, inputs, output):
+    ctx.save_for_backward(*inputs)
+
+
+def _backward(ctx, grad_output):
+    feat, shape, start, loc, w = ctx.saved_tensors
+    g_feat, g_loc, g_w = _backward_op(grad_output.contiguous(), feat, shape, start, loc, w)
+    return g_feat, None, None, g_loc, g_w
+
+
+_library.register_fake(OP, _fake)
+_library.register_fake(OP + "_backward", _fake_backward)
+if not _library.register_autograd(OP, _backward, _setup_context):
+    _Function = _library.autograd_function("DeformableAggregationFunction", _forward_op, _backward, _setup_context)
+
+
+def deformable_aggregation(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
+    """Aggregate multi-camera multi-scale features at deformable sampling points. See the module
+    docstring for shapes; dispatches to the native kernel of the inputs' device."""
+    check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights)
+    if not _dispatch.use_native(OP, mc_ms_feat.device.type):
+        return deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_index,
+                                                sampling_location, weights)
+    dtype = _checks.compute_dtype(mc_ms_feat, sampling_location, weights)
+    args = (mc_ms_feat.to(dtype).contiguous(), spatial_shape.int().contiguous(),
+            scale_start_index.int().contiguous(), sampling_location.to(dtype).contiguous(),
+            weights.to(dtype).contiguous())
+    if _library.HAS_REGISTER_AUTOGRAD:
+        return _forward_op(*args)
+    return _Function.apply(*args)
+
+
+def feature_maps_format(feature_maps):
+    """Sparse4D's layout helper: per-level maps [bs, cams, C, H, W] -> (mc_ms_feat [bs, cams*sum(HW), C],
+    spatial_shape int32 [cams, levels, 2], scale_start_index int32 [cams, levels])."""
+    bs, cams, C = feature_maps[0].shape[:3]
+    shapes = torch.tensor([list(f.shape[-2:]) for f in feature_maps], dtype=torch.int32)
+    flat = torch.cat([f.reshape(bs, cams, C, -1) for f in feature_maps], dim=-1)   # [bs, cams, C, sumHW]
+    mc_ms_feat = flat.permute(0, 1, 3, 2).reshape(bs, -1, C).contiguous()
+    spatial_shape = shapes.unsqueeze(0).repeat(cams, 1, 1)
+    sizes = spatial_shape.prod(-1).flatten()
+    scale_start_index = (torch.cumsum(sizes, 0) - sizes).reshape(cams, -1).int()
+    device = feature_maps[0].device
+    return mc_ms_feat, spatial_shape.to(device), scale_start_index.to(device)
