@@ -7,7 +7,9 @@ import sys
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="ascend-kit", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="ascend-kit",
+        description="Port 3D perception models from NVIDIA GPUs to Ascend NPUs and prove accuracy parity.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):

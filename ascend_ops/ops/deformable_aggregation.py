@@ -32,6 +32,23 @@ _backward_op = _library.define(
     "Tensor scale_start_index, Tensor sampling_location, Tensor weights) -> (Tensor, Tensor, Tensor)")
 
 
+def _is_compiling():
+    is_compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)
+    return bool(is_compiling and is_compiling())
+
+
+def _constant_under_compile(fn):
+    """torch.compile runs `fn` once while tracing and keeps its result (dispatch reads the
+    dispatcher's tables and the environment, which dynamo cannot trace)."""
+    assume = getattr(getattr(torch, "compiler", None), "assume_constant_result", None)
+    return assume(fn) if assume is not None else fn
+
+
+@_constant_under_compile
+def _use_native(device_type):
+    return _dispatch.use_native(OP, device_type)
+
+
 def check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
     """Validate shapes, dtypes and devices; return (bs, num_feat, C, A, P, cams, scales, G)."""
     _checks.tensor(OP, "mc_ms_feat", mc_ms_feat, 3)
@@ -61,7 +78,8 @@ def check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location
     if G == 0 or C % G != 0:
         raise ValueError(f"{OP}: the channel count C = {C} (mc_ms_feat.shape[2]) must be divisible "
                          f"by the group count G = {G} (weights.shape[5])")
-    if spatial_shape.device.type == "cpu" and spatial_shape.numel():
+    # Value checks read the index tensors, so only on the CPU and not while torch.compile traces.
+    if spatial_shape.device.type == "cpu" and spatial_shape.numel() and not _is_compiling():
         hw = spatial_shape.long().prod(-1)
         if (spatial_shape < 1).any():
             raise ValueError(f"{OP}: spatial_shape entries must be >= 1, got {spatial_shape.tolist()}")
@@ -82,32 +100,42 @@ def deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_inde
     bs, num_feat, C = feat.shape
     _, A, P, cams, _ = loc.shape
     scales, G = w.shape[4], w.shape[5]
-    out = feat.new_zeros(bs, A, C)
-    if out.numel() == 0 or P == 0:
-        return out.to(out_dtype)
-    shapes, starts = spatial_shape.tolist(), scale_start_index.tolist()
-    u, v = loc[..., 0], loc[..., 1]                       # [bs, A, P, cams]
-    inside = (u > 0) & (u < 1) & (v > 0) & (v < 1)
-    for cam in range(cams):
-        for lvl in range(scales):
-            H, W = shapes[cam][lvl]
-            start = starts[cam][lvl]
-            x = u[..., cam] * W - 0.5                     # [bs, A, P]
-            y = v[..., cam] * H - 0.5
-            x0, y0 = torch.floor(x), torch.floor(y)
-            lx, ly = x - x0, y - y0
-            x0, y0 = x0.long(), y0.long()
-            sampled = 0
-            for dy, dx, corner_w in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx),
-                                     (1, 0, ly * (1 - lx)), (1, 1, ly * lx)):
-                xi, yi = x0 + dx, y0 + dy
-                valid = (xi >= 0) & (xi < W) & (yi >= 0) & (yi < H) & inside[..., cam]
-                idx = start + yi.clamp(0, H - 1) * W + xi.clamp(0, W - 1)
-                g = torch.gather(feat, 1, idx.reshape(bs, A * P, 1).expand(bs, A * P, C))
-                sampled = sampled + g.reshape(bs, A, P, C) * (corner_w * valid)[..., None]
-            wc = w[:, :, :, cam, lvl, :].repeat_interleave(C // G, dim=-1)   # [bs, A, P, C]
-            out = out + (sampled * wc).sum(2)
+    out = feat.new_zeros(bs, A, G, C // G)   # empty inputs run the loop too: gradients stay connected
+    shapes = spatial_shape.to(loc.device, torch.int64)
+    starts = scale_start_index.to(loc.device, torch.int64)
+    # One gather per chunk of cameras (its backward fills a zero tensor as large as mc_ms_feat),
+    # with chunks of at most _REFERENCE_CHUNK gathered elements.
+    per_cam = max(1, bs * scales * 4 * A * P * C)
+    step = max(1, min(cams, _REFERENCE_CHUNK // per_cam))
+    for c0 in range(0, cams, step):
+        cs = slice(c0, min(cams, c0 + step))
+        n = cs.stop - cs.start
+        H = shapes[cs, :, 0].view(1, n, scales, 1, 1, 1)
+        W = shapes[cs, :, 1].view(1, n, scales, 1, 1, 1)
+        start = starts[cs].view(1, n, scales, 1, 1, 1)
+        uc = loc[:, :, :, cs, 0].permute(0, 3, 1, 2)[:, :, None, None]    # [bs, n, 1, 1, A, P]
+        vc = loc[:, :, :, cs, 1].permute(0, 3, 1, 2)[:, :, None, None]
+        x, y = uc * W - 0.5, vc * H - 0.5                                 # [bs, n, scales, 1, A, P]
+        x0, y0 = torch.floor(x), torch.floor(y)
+        lx, ly = x - x0, y - y0
+        x0, y0 = x0.long(), y0.long()
+        # corners (y0,x0) (y0,x1) (y1,x0) (y1,x1) on dim 3
+        xi = torch.cat([x0, x0 + 1, x0, x0 + 1], 3)                      # [bs, n, scales, 4, A, P]
+        yi = torch.cat([y0, y0, y0 + 1, y0 + 1], 3)
+        corner_w = torch.cat([(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx], 3)
+        inside = (uc > 0) & (uc < 1) & (vc > 0) & (vc < 1)
+        valid = (xi >= 0) & (xi < W) & (yi >= 0) & (yi < H) & inside
+        idx = start + yi.clamp(min=0).minimum(H - 1) * W + xi.clamp(min=0).minimum(W - 1)
+        g = torch.gather(feat, 1, idx.reshape(bs, n * scales * 4 * A * P, 1).expand(-1, -1, C))
+        g = g.reshape(bs, n, scales, 4, A, P, G, C // G)
+        wc = w[:, :, :, cs].permute(0, 3, 4, 1, 2, 5)[:, :, :, None]     # [bs, n, scales, 1, A, P, G]
+        coef = (corner_w * valid)[..., None] * wc                         # [bs, n, scales, 4, A, P, G]
+        out = out + torch.einsum("bnlkapgc,bnlkapg->bagc", g, coef)
+    out = out.reshape(bs, A, C)
     return out.to(out_dtype)
+
+
+_REFERENCE_CHUNK = 1 << 26
 
 
 def _fake(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
@@ -138,7 +166,7 @@ def deformable_aggregation(mc_ms_feat, spatial_shape, scale_start_index, samplin
     """Aggregate multi-camera multi-scale features at deformable sampling points. See the module
     docstring for shapes; dispatches to the native kernel of the inputs' device."""
     check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights)
-    if not _dispatch.use_native(OP, mc_ms_feat.device.type):
+    if not _use_native(mc_ms_feat.device.type):
         return deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_index,
                                                 sampling_location, weights)
     dtype = _checks.compute_dtype(mc_ms_feat, sampling_location, weights)

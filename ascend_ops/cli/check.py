@@ -1,0 +1,113 @@
+"""`ascend-kit check`: forward + backward parity of every op's native kernel against its
+pure-PyTorch reference, on every available backend, for each op case (ascend_ops.opcases)."""
+import json
+import sys
+
+import torch
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+COLUMNS = ("op", "backend", "case", "dtype", "fwd_max_abs_err", "grad_max_abs_err", "status", "native_ms")
+
+
+def check_case(opcase, case_name, builder, device_type, dtype, quick, seed=0):
+    """One row: parity of native vs reference (forward and gradients) and native forward time."""
+    from ascend_ops import MissingKernelError
+    from ascend_ops.opcases import _harness as h
+    row = {"op": opcase.OP, "backend": device_type, "case": case_name,
+           "dtype": str(dtype).replace("torch.", ""), "fwd_max_abs_err": None, "grad_max_abs_err": None,
+           "status": "FAIL", "native_ms": None, "detail": ""}
+    args = builder(device_type, dtype=dtype, seed=seed, quick=quick)
+    diff = opcase.DIFFERENTIABLE
+    try:
+        with h.backend("native"):
+            out, grads = h.forward_backward(opcase.native, args, diff)
+            row["native_ms"] = round(h.median_ms(h.fwd_step(opcase.native, args), device_type, repeat=3, budget_s=2), 3)
+    except MissingKernelError as e:
+        row["detail"] = str(e)
+        return row
+    with h.backend("reference"):
+        ref_out, ref_grads = h.forward_backward(opcase.reference, args, diff)
+    row["fwd_max_abs_err"] = h.max_abs(out, ref_out)
+    row["grad_max_abs_err"] = max((h.max_abs(g, r) for g, r in zip(grads, ref_grads)), default=0.0)
+    atol, rtol = opcase.tolerance(dtype)
+    problems = []
+    for name, got, want in [("output", out, ref_out)] + [(f"grad[{i}]", g, r) for i, g, r in zip(diff, grads, ref_grads)]:
+        try:
+            torch.testing.assert_close(got.float(), want.float(), atol=atol, rtol=rtol)
+        except AssertionError as e:
+            problems.append(f"{name}: {str(e).splitlines()[0]} {str(e).splitlines()[-1] if len(str(e).splitlines()) > 1 else ''}")
+    row["status"] = "FAIL" if problems else "pass"
+    row["detail"] = "; ".join(problems)
+    return row
+
+
+def _fmt(value):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def print_table(rows, file=sys.stdout):
+    cells = [COLUMNS] + [tuple(_fmt(r[c]) for c in COLUMNS) for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+    for n, row in enumerate(cells):
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip(), file=file)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=file)
+    for r in rows:
+        if r["detail"]:
+            print(f"{r['op']}/{r['backend']}/{r['case']}: {r['detail']}", file=file)
+
+
+def run(args):
+    import ascend_ops
+    from ascend_ops import device, opcases
+    from ascend_ops.cli.env import collect
+    torch.manual_seed(args.seed)
+    backends = args.backend or device.available_device_types()
+    modules = [m for m in opcases.load_all() if not args.op or m.OP in args.op]
+    if args.op and len(modules) != len(set(args.op)):
+        known = [m.OP for m in opcases.load_all()]
+        print(f"ascend-kit check: unknown op in {args.op}; known: {known}", file=sys.stderr)
+        return 2
+    rows = []
+    for module in modules:
+        for device_type in backends:
+            for case_name, builder in module.cases().items():
+                for dtype_name in args.dtype:
+                    row = check_case(module, case_name, builder, device_type, DTYPES[dtype_name], quick=not args.full,
+                                     seed=args.seed)
+                    rows.append(row)
+                    print(f"[check] {row['op']} {row['backend']} {row['case']} {row['dtype']}: {row['status']}",
+                          file=sys.stderr, flush=True)
+    print(f"mode: {'full' if args.full else 'quick (real-model cases with fewer queries; --full for all)'}")
+    print_table(rows)
+    failed = [r for r in rows if r["status"] != "pass"]
+    print(f"{len(rows) - len(failed)} passed, {len(failed)} failed")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"env": collect(), "quick": not args.full, "rows": rows, "passed": not failed,
+                       "ascend_kit": ascend_ops.__version__}, f, indent=2)
+    return 1 if failed else 0
+
+
+def register(sub):
+    p = sub.add_parser("check", help="parity of every op's native kernels vs the reference, fwd + bwd")
+    p.add_argument("--op", action="append", help="only this op (repeatable); default: all")
+    p.add_argument("--backend", action="append", choices=["cpu", "cuda", "npu"],
+                   help="only this backend (repeatable); default: every available device")
+    p.add_argument("--dtype", action="append", choices=sorted(DTYPES), help="input dtype (repeatable); default float32")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="full", action="store_false", default=False,
+                      help="real-model cases with fewer independent elements (default; about a minute on 2 cores)")
+    mode.add_argument("--full", dest="full", action="store_true", help="full real-model cases (slow on a CPU)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", metavar="FILE", help="also write the rows and environment as JSON")
+    p.set_defaults(func=lambda a: run(_defaults(a)))
+
+
+def _defaults(args):
+    args.dtype = args.dtype or ["float32"]
+    return args

@@ -1,0 +1,57 @@
+"""`ascend-kit compare NPU_RESULT GPU_RESULT`: verdict on a paired NPU/GPU run.
+
+Exit status: 0 pass, 1 fail, 2 unusable input (unreadable/truncated/invalid result, a run
+that did not finish, different models, bad thresholds file)."""
+import json
+import os
+import sys
+
+
+def run(args):
+    from ascend_ops.results import ResultError, load_result
+    from ascend_ops.results.compare import compare_results, render_markdown
+    try:
+        npu, gpu = load_result(args.npu_result), load_result(args.gpu_result)
+        thresholds = {}
+        if args.thresholds:
+            try:
+                with open(args.thresholds, encoding="utf-8") as f:
+                    thresholds = json.load(f)
+            except (OSError, json.JSONDecodeError) as e:
+                raise ResultError(f"{args.thresholds}: cannot read thresholds: {e}") from None
+        verdict = compare_results(npu, gpu, thresholds)
+    except ResultError as e:
+        print(f"error: unusable input: {e}", file=sys.stderr)
+        return 2
+    plots, plot_error = None, None
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        from ascend_ops.results.plots import write_plots
+        try:
+            plots = write_plots(verdict, args.out)
+        except ImportError as e:
+            plot_error = str(e)
+            print(f"warning: plots not written: {e}", file=sys.stderr)
+    report = render_markdown(verdict, plots, plot_error)
+    if args.out:
+        path = os.path.join(args.out, "report.md")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(report)
+    for c in verdict.checks:
+        print(f"{'PASS' if c.ok else 'FAIL'} {c.name}: {c.detail}")
+    for w in verdict.warnings:
+        print(f"warning: {w}")
+    if args.out:
+        print(f"report: {os.path.join(args.out, 'report.md')}")
+    print(f"verdict: {'PASS' if verdict.passed else 'FAIL'}")
+    return 0 if verdict.passed else 1
+
+
+def register(sub):
+    p = sub.add_parser("compare", help="compare an NPU and a GPU run result (exit 0 pass, 1 fail, 2 unusable)",
+                       description=__doc__)
+    p.add_argument("npu_result", metavar="NPU_RESULT", help="result JSON of the NPU run")
+    p.add_argument("gpu_result", metavar="GPU_RESULT", help="result JSON of the GPU run (the reference)")
+    p.add_argument("--thresholds", metavar="FILE", help="JSON thresholds (see docs/results-schema.md)")
+    p.add_argument("--out", metavar="DIR", help="write report.md and PNG plots here")
+    p.set_defaults(func=run)

@@ -1,0 +1,53 @@
+"""`ascend-kit nuscenes generate|convert`: synthetic nuScenes data and Sparse4D info pkls."""
+import sys
+
+
+def _generate(args):
+    from ascend_ops.nuscenes.synthetic import generate
+    truth = generate(args.out, scenes=args.scenes, samples_per_scene=args.samples_per_scene, seed=args.seed,
+                     version=args.version, objects_per_scene=args.objects_per_scene,
+                     lidar_sweeps=args.lidar_sweeps, progress=not args.no_progress)
+    n_boxes = sum(len(v["names"]) for v in truth.values())
+    print(f"wrote {len(truth)} samples, {n_boxes} boxes ({args.version}) to {args.out}")
+    return 0
+
+
+def _convert(args):
+    from ascend_ops.nuscenes.converter import convert
+    for version in args.version.split(","):
+        convert(args.root, version=version, out_dir=args.out_dir, info_prefix=args.info_prefix,
+                max_sweeps=args.max_sweeps, progress=not args.no_progress)
+    return 0
+
+
+def _guarded(fn):
+    def run(args):
+        try:
+            return fn(args)
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    return run
+
+
+def register(sub):
+    p = sub.add_parser("nuscenes", help="synthetic nuScenes generator and info-pkl converter")
+    s = p.add_subparsers(dest="nuscenes_command", metavar="ACTION", required=True)
+    g = s.add_parser("generate", help="write a small synthetic dataset in the official table format")
+    g.add_argument("--out", required=True, help="dataroot to create")
+    g.add_argument("--scenes", type=int, default=2)
+    g.add_argument("--samples-per-scene", type=int, default=4)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--version", default="v1.0-mini", choices=["v1.0-mini", "v1.0-trainval", "v1.0-test"])
+    g.add_argument("--objects-per-scene", type=int, default=30)
+    g.add_argument("--lidar-sweeps", type=int, default=2, help="LiDAR sweeps between key frames")
+    g.add_argument("--no-progress", action="store_true")
+    g.set_defaults(func=_guarded(_generate))
+    c = s.add_parser("convert", help="info pkls in Sparse4D's layout (tools/nuscenes_converter.py)")
+    c.add_argument("--root", "--root_path", dest="root", required=True, help="nuScenes dataroot")
+    c.add_argument("--version", default="v1.0-trainval", help="comma-separated, e.g. v1.0-trainval,v1.0-test")
+    c.add_argument("--out-dir", default=None, help="where the pkls go (default: --root)")
+    c.add_argument("--info-prefix", "--info_prefix", dest="info_prefix", default="nuscenes")
+    c.add_argument("--max-sweeps", "--max_sweeps", dest="max_sweeps", type=int, default=10)
+    c.add_argument("--no-progress", action="store_true")
+    c.set_defaults(func=_guarded(_convert))

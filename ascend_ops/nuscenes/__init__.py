@@ -1,0 +1,1 @@
+"""nuScenes data tools: a synthetic dataset generator and the info-pkl converter."""

@@ -1,0 +1,29 @@
+// Minimal aclnn declarations the kit's NPU bindings need. CANN's aclnn headers
+// (aclnn/acl_meta.h) are not in the torch_npu wheel, so these opaque types and the two-phase
+// call signatures are declared here, matching the official CANN aclnn API:
+//   aclTensor* aclCreateTensor(const int64_t* viewDims, uint64_t viewDimsNum, aclDataType dataType,
+//                              const int64_t* stride, int64_t offset, aclFormat format,
+//                              const int64_t* storageDims, uint64_t storageDimsNum, void* tensorData);
+//   aclnnStatus aclDestroyTensor(const aclTensor* tensor);
+//   aclnnStatus aclnnXxxGetWorkspaceSize(<inputs>, <outputs>, uint64_t* workspaceSize, aclOpExecutor** executor);
+//   aclnnStatus aclnnXxx(void* workspace, uint64_t workspaceSize, aclOpExecutor* executor, aclrtStream stream);
+// Functions are resolved at run time with dlsym (see aclnn_call.h), never linked.
+#pragma once
+#include <acl/acl_base.h>  // aclDataType, aclFormat, aclrtStream (shipped in the torch_npu wheel)
+
+#include <cstdint>
+
+typedef struct aclTensor aclTensor;
+typedef struct aclOpExecutor aclOpExecutor;
+typedef int32_t aclnnStatus;
+
+namespace ascend_ops {
+namespace npu {
+
+using AclCreateTensorFn = aclTensor* (*)(const int64_t*, uint64_t, aclDataType, const int64_t*, int64_t, aclFormat,
+                                         const int64_t*, uint64_t, void*);
+using AclDestroyTensorFn = aclnnStatus (*)(const aclTensor*);
+using AclnnRunFn = aclnnStatus (*)(void*, uint64_t, aclOpExecutor*, aclrtStream);
+
+}  // namespace npu
+}  // namespace ascend_ops

@@ -1,0 +1,131 @@
+// deformable_aggregation CUDA kernels (torch-free; launched from the binding).
+// Forward: one thread per output element (b, a, c) calling forward_element: no atomics, the
+// same float32 accumulation order as the CPU kernel, deterministic.
+// Backward: one thread per (b, a, p, cam, level, c), c fastest (coalesced feature reads);
+// feature, weight and location gradients are accumulated with float32 atomicAdd.
+#include <cuda_runtime.h>
+
+#include "common/cuda_utils.h"
+#include "deformable_aggregation/deformable_aggregation_cuda.h"
+#include "deformable_aggregation/deformable_aggregation_math.h"
+
+namespace ascend_ops {
+namespace deformable_aggregation {
+namespace {
+
+constexpr int kThreads = 256;
+
+template <typename T>
+__global__ void forward_kernel(const T* __restrict__ feat, const int* __restrict__ shape,
+                               const int* __restrict__ start, const T* __restrict__ loc,
+                               const T* __restrict__ weights, T* __restrict__ out, Dims d) {
+  const int64_t n = d.bs * d.anchors * d.channels;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t c = i % d.channels, row = i / d.channels;
+    const int64_t a = row % d.anchors, b = row / d.anchors;
+    out[i] = from_float<T>(forward_element(feat, shape, start, loc, weights, d, b, a, c));
+  }
+}
+
+template <typename T>
+__global__ void backward_kernel(const T* __restrict__ feat, const int* __restrict__ shape,
+                                const int* __restrict__ start, const T* __restrict__ loc,
+                                const T* __restrict__ weights, const float* __restrict__ grad_out,
+                                float* grad_feat, float* grad_loc, float* grad_weights, Dims d) {
+  const int64_t n = d.bs * d.anchors * d.points * d.cams * d.scales * d.channels;
+  const int64_t cpg = d.channels / d.groups;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t rest = i;
+    const int64_t c = rest % d.channels;
+    rest /= d.channels;
+    const int64_t l = rest % d.scales;
+    rest /= d.scales;
+    const int64_t cam = rest % d.cams;
+    rest /= d.cams;
+    const int64_t p = rest % d.points;
+    rest /= d.points;
+    const int64_t a = rest % d.anchors;
+    const int64_t b = rest / d.anchors;
+
+    const int64_t li = location_index(d, b, a, p, cam);
+    const float u = to_float(loc[li]), v = to_float(loc[li + 1]);
+    if (!location_inside(u, v)) continue;
+    const int64_t cs = cam * d.scales + l;
+    const int H = shape[2 * cs], W = shape[2 * cs + 1];
+    Corners k;
+    make_corners(u, v, H, W, start[cs], d, k);
+    const int64_t wi = weight_index(d, b, a, p, cam, l, c / cpg);
+    float feat_grad[4], gw = 0.f, gx = 0.f, gy = 0.f;
+    backward_element(feat + b * d.num_feat * d.channels, k, c, grad_out[(b * d.anchors + a) * d.channels + c],
+                     to_float(weights[wi]), feat_grad, gw, gx, gy);
+    float* batch_grad = grad_feat + b * d.num_feat * d.channels;
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      if (k.valid[j]) atomicAdd(batch_grad + k.offset[j] + c, feat_grad[j]);
+    atomicAdd(grad_weights + wi, gw);
+    atomicAdd(grad_loc + li, W * gx);
+    atomicAdd(grad_loc + li + 1, H * gy);
+  }
+}
+
+template <typename T>
+cudaError_t forward_typed(const void* feat, const int* shape, const int* start, const void* loc, const void* weights,
+                          void* out, const Dims& d, cudaStream_t stream) {
+  const int64_t n = d.bs * d.anchors * d.channels;
+  if (n == 0) return cudaSuccess;
+  forward_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, stream>>>(
+      static_cast<const T*>(feat), shape, start, static_cast<const T*>(loc), static_cast<const T*>(weights),
+      static_cast<T*>(out), d);
+  return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t backward_typed(const void* feat, const int* shape, const int* start, const void* loc,
+                           const void* weights, const float* grad_out, float* grad_feat, float* grad_loc,
+                           float* grad_weights, const Dims& d, cudaStream_t stream) {
+  const int64_t n = d.bs * d.anchors * d.points * d.cams * d.scales * d.channels;
+  if (n == 0) return cudaSuccess;
+  backward_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, stream>>>(
+      static_cast<const T*>(feat), shape, start, static_cast<const T*>(loc), static_cast<const T*>(weights),
+      grad_out, grad_feat, grad_loc, grad_weights, d);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+cudaError_t launch_forward(ElementType type, const void* feat, const int* shape, const int* start, const void* loc,
+                           const void* weights, void* out, const Dims& d, cudaStream_t stream) {
+  switch (type) {
+    case ElementType::kFloat32: return forward_typed<float>(feat, shape, start, loc, weights, out, d, stream);
+    case ElementType::kFloat16: return forward_typed<__half>(feat, shape, start, loc, weights, out, d, stream);
+    case ElementType::kBFloat16:
+      return forward_typed<__nv_bfloat16>(feat, shape, start, loc, weights, out, d, stream);
+    case ElementType::kFloat64: return forward_typed<double>(feat, shape, start, loc, weights, out, d, stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+cudaError_t launch_backward(ElementType type, const void* feat, const int* shape, const int* start, const void* loc,
+                            const void* weights, const float* grad_out, float* grad_feat, float* grad_loc,
+                            float* grad_weights, const Dims& d, cudaStream_t stream) {
+  switch (type) {
+    case ElementType::kFloat32:
+      return backward_typed<float>(feat, shape, start, loc, weights, grad_out, grad_feat, grad_loc, grad_weights, d,
+                                   stream);
+    case ElementType::kFloat16:
+      return backward_typed<__half>(feat, shape, start, loc, weights, grad_out, grad_feat, grad_loc, grad_weights, d,
+                                    stream);
+    case ElementType::kBFloat16:
+      return backward_typed<__nv_bfloat16>(feat, shape, start, loc, weights, grad_out, grad_feat, grad_loc,
+                                           grad_weights, d, stream);
+    case ElementType::kFloat64:
+      return backward_typed<double>(feat, shape, start, loc, weights, grad_out, grad_feat, grad_loc, grad_weights, d,
+                                    stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+}  // namespace deformable_aggregation
+}  // namespace ascend_ops
