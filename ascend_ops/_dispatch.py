@@ -44,6 +44,22 @@ def has_native_kernel(op_name, device_type):
     return torch._C._dispatch_has_kernel_for_dispatch_key(f"{NAMESPACE}::{op_name}", key)
 
 
+def is_compiling():
+    """True while torch.compile / export traces (value checks that read tensors are skipped)."""
+    fn = getattr(getattr(torch, "compiler", None), "is_compiling", None)
+    return bool(fn and fn())
+
+
+def _constant_under_compile(fn):
+    """Let torch.compile call `fn` while tracing and keep its result: dispatch reads the
+    dispatcher's tables and the environment, which dynamo cannot trace. This sets the flag that
+    torch.compiler.assume_constant_result sets, without importing torch._dynamo (seconds) at
+    import time; test_deformable_aggregation's fullgraph compile test guards it."""
+    fn._dynamo_marked_constant = True
+    return fn
+
+
+@_constant_under_compile
 def use_native(op_name, device_type):
     """Decide native (True) or reference (False) for one call; raise or report per the mode."""
     mode = backend_mode()

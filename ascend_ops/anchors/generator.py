@@ -71,7 +71,7 @@ def select_boxes(gt_boxes, detection_range):
 
 
 def anchors_from_boxes(gt_boxes, num_anchor=900, detection_range=55.0, seed=0, device="cpu",
-                       max_iter=300, tol=1e-4, progress=None, n_init=1):
+                       max_iter=300, tol=1e-5, progress=None, n_init=3):
     """(anchor (num_anchor, 11) float64, KMeansResult) from gt_boxes [N, >= 7]."""
     if not isinstance(num_anchor, (int, np.integer)) or num_anchor < 1:
         raise AnchorError(f"--num_anchor must be a positive integer, got {num_anchor!r}")
@@ -129,8 +129,8 @@ def _tqdm_progress(disable=False):
 
 
 def get_kmeans_anchor(ann_file, num_anchor=900, detection_range=55, output_file_name="nuscenes_kmeans900.npy",
-                      verbose=False, seed=0, device="cpu", overwrite=False, max_iter=300, tol=1e-4,
-                      progress_bar=True, n_init=1):
+                      verbose=False, seed=0, device="cpu", overwrite=False, max_iter=300, tol=1e-5,
+                      progress_bar=True, n_init=3):
     """Upstream-compatible entry point: load, cluster, save; returns the anchor array."""
     if os.path.exists(output_file_name) and not overwrite:  # fail before the expensive part
         raise FileExistsError(f"--output_file_name: {output_file_name!r} exists; pass --overwrite "

@@ -318,9 +318,9 @@ def _lloyd(engine, max_iter, tol, progress=None, min_changed=0):
     return n_iter, converged
 
 
-def kmeans(points, k, seed=0, device="cpu", max_iter=300, tol=1e-4, sample_size=None,
+def kmeans(points, k, seed=0, device="cpu", max_iter=300, tol=1e-5, sample_size=None,
            engine="auto", workers=None, chunk_bytes=256 << 20, progress=None, level_factor=4,
-           n_init=1, warm_changed=1e-3):
+           n_init=3, warm_changed=3e-3):
     """Cluster points (n, d) into k centres; see the module docstring.
 
     points      array-like or tensor (n, d), finite; n >= k
@@ -328,7 +328,8 @@ def kmeans(points, k, seed=0, device="cpu", max_iter=300, tol=1e-4, sample_size=
     device      'cpu' | 'cuda' | 'npu' | 'auto' (where the Lloyd iterations run)
     max_iter    Lloyd iterations on the full set (sklearn's default is 300)
     tol         stop when the sum of squared centre shifts <= tol * mean per-dimension
-                variance (sklearn's rule and default); 0 runs until no label changes
+                variance (sklearn's rule; sklearn's default is 1e-4); 0 runs until no label
+                changes
     sample_size subsample for seeding + warm start (default min(n, max(20 k, 20000)))
     n_init      k-means++ seedings tried on the sample (best kept after Lloyd on the sample)
     level_factor growth of the nested warm-start subsets

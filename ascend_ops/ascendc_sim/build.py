@@ -15,11 +15,16 @@ import tempfile
 import threading
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The harness headers live in the source tree (kernels/ascendc_sim/include); an installed (non
+# editable) package finds them through ASCEND_KIT_SOURCE_ROOT.
+REPO_ROOT = Path(os.environ.get("ASCEND_KIT_SOURCE_ROOT", Path(__file__).resolve().parents[2]))
 HARNESS_INCLUDE = REPO_ROOT / "kernels" / "ascendc_sim" / "include"
 KERNELS_ROOT = REPO_ROOT / "kernels"
-CXX_FLAGS = ["-std=c++17", "-O1", "-g", "-fPIC", "-shared", "-w"]
-BUILD_VERSION = "3"  # bump when the build recipe changes (invalidates every cache entry)
+# Hidden visibility: every library keeps its own harness state and OpDef registry (static locals of
+# inline functions would otherwise be STB_GNU_UNIQUE and shared by all loaded libraries).
+CXX_FLAGS = ["-std=c++17", "-O1", "-g", "-fPIC", "-shared", "-w", "-fvisibility=hidden",
+             "-fvisibility-inlines-hidden"]
+BUILD_VERSION = "4"  # bump when the build recipe changes (invalidates every cache entry)
 
 _loaded: dict[str, ctypes.CDLL] = {}
 _lock = threading.Lock()
@@ -129,6 +134,9 @@ def build_library(sources: dict[str, str], extra_files: list[Path], include_dirs
     (e.g. op_host .cpp), each compiled as its own translation unit, linked with the harness runtime
     `runtime` ("host": describe/tiling ABI, "kernel": launch ABI). `hash_files` (e.g. the kernel
     source the entry includes) enter the cache key directly. Returns the .so path."""
+    if not (HARNESS_INCLUDE / "kernel_operator.h").exists():
+        raise AscendCSimBuildError(f"harness headers not found under {HARNESS_INCLUDE}; set ASCEND_KIT_SOURCE_ROOT "
+                                   "to the ascend-kit source checkout")
     if runtime not in ("host", "kernel"):
         raise ValueError(f"runtime: expected 'host' or 'kernel', got {runtime!r}")
     h = hashlib.sha256(runtime.encode())

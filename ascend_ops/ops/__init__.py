@@ -1,4 +1,6 @@
 """The kit's ops. Each op is one module: schema, checks, pure-PyTorch reference, dispatch."""
 from .deformable_aggregation import deformable_aggregation, deformable_aggregation_reference
+from .msmv_sampling import FlatMlvlFeats, flatten_mlvl_feats, msmv_sampling, msmv_sampling_reference
 
-__all__ = ["deformable_aggregation", "deformable_aggregation_reference"]
+__all__ = ["deformable_aggregation", "deformable_aggregation_reference",
+           "FlatMlvlFeats", "flatten_mlvl_feats", "msmv_sampling", "msmv_sampling_reference"]

@@ -32,23 +32,6 @@ _backward_op = _library.define(
     "Tensor scale_start_index, Tensor sampling_location, Tensor weights) -> (Tensor, Tensor, Tensor)")
 
 
-def _is_compiling():
-    is_compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)
-    return bool(is_compiling and is_compiling())
-
-
-def _constant_under_compile(fn):
-    """torch.compile runs `fn` once while tracing and keeps its result (dispatch reads the
-    dispatcher's tables and the environment, which dynamo cannot trace)."""
-    assume = getattr(getattr(torch, "compiler", None), "assume_constant_result", None)
-    return assume(fn) if assume is not None else fn
-
-
-@_constant_under_compile
-def _use_native(device_type):
-    return _dispatch.use_native(OP, device_type)
-
-
 def check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
     """Validate shapes, dtypes and devices; return (bs, num_feat, C, A, P, cams, scales, G)."""
     _checks.tensor(OP, "mc_ms_feat", mc_ms_feat, 3)
@@ -79,7 +62,7 @@ def check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location
         raise ValueError(f"{OP}: the channel count C = {C} (mc_ms_feat.shape[2]) must be divisible "
                          f"by the group count G = {G} (weights.shape[5])")
     # Value checks read the index tensors, so only on the CPU and not while torch.compile traces.
-    if spatial_shape.device.type == "cpu" and spatial_shape.numel() and not _is_compiling():
+    if spatial_shape.device.type == "cpu" and spatial_shape.numel() and not _dispatch.is_compiling():
         hw = spatial_shape.long().prod(-1)
         if (spatial_shape < 1).any():
             raise ValueError(f"{OP}: spatial_shape entries must be >= 1, got {spatial_shape.tolist()}")
@@ -166,7 +149,7 @@ def deformable_aggregation(mc_ms_feat, spatial_shape, scale_start_index, samplin
     """Aggregate multi-camera multi-scale features at deformable sampling points. See the module
     docstring for shapes; dispatches to the native kernel of the inputs' device."""
     check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights)
-    if not _use_native(mc_ms_feat.device.type):
+    if not _dispatch.use_native(OP, mc_ms_feat.device.type):
         return deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_index,
                                                 sampling_location, weights)
     dtype = _checks.compute_dtype(mc_ms_feat, sampling_location, weights)

@@ -39,23 +39,6 @@ _backward_op = _library.define(
     "Tensor level_start_index, Tensor sampling_locations, Tensor scale_weights) -> (Tensor, Tensor, Tensor)")
 
 
-def _is_compiling():
-    is_compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)
-    return bool(is_compiling and is_compiling())
-
-
-def _constant_under_compile(fn):
-    """torch.compile runs `fn` once while tracing and keeps its result (dispatch reads the
-    dispatcher's tables and the environment, which dynamo cannot trace)."""
-    assume = getattr(getattr(torch, "compiler", None), "assume_constant_result", None)
-    return assume(fn) if assume is not None else fn
-
-
-@_constant_under_compile
-def _use_native(device_type):
-    return _dispatch.use_native(OP, device_type)
-
-
 class FlatMlvlFeats(NamedTuple):
     """Levels flattened once: feat [B, N, sum_l H_l*W_l, C], spatial_shapes int32 [L, 2] (H, W),
     level_start_index int32 [L]; all on the features' device."""
@@ -126,7 +109,7 @@ def check_inputs(feat, spatial_shapes, level_start_index, sampling_locations, sc
         raise ValueError(f"{OP}: scale_weights must be [B, Q, P, L] = [{B}, {Q}, {P}, {L}] "
                          f"(from feat, sampling_locations and the level count), got {tuple(scale_weights.shape)}")
     # Value checks read the index tensors, so only on the CPU and not while torch.compile traces.
-    if spatial_shapes.device.type == "cpu" and not _is_compiling():
+    if spatial_shapes.device.type == "cpu" and not _dispatch.is_compiling():
         if (spatial_shapes < 1).any():
             raise ValueError(f"{OP}: spatial_shapes entries must be >= 1, got {spatial_shapes.tolist()}")
         end = level_start_index.long() + spatial_shapes.long().prod(-1)
@@ -231,7 +214,7 @@ def msmv_sampling_flat(feat, spatial_shapes, level_start_index, sampling_locatio
     """msmv_sampling on already flattened levels (see the module docstring for shapes);
     dispatches to the native kernel of the inputs' device."""
     check_inputs(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights)
-    if not _use_native(feat.device.type):
+    if not _dispatch.use_native(OP, feat.device.type):
         return _reference_flat(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights)
     dtype = _checks.compute_dtype(feat, sampling_locations, scale_weights)
     args = (feat.to(dtype).contiguous(), spatial_shapes.int().contiguous(), level_start_index.int().contiguous(),

@@ -51,3 +51,25 @@ def test_bad_arguments_are_named():
         run_op(ADD, "AddCustom", {"y": x, "x": x}, ["z"])
     with pytest.raises(ValueError, match="profile"):
         run_op(ADD, "AddCustom", {"x": x, "y": x}, ["z"], profile="ascend310")
+
+
+def test_two_versions_of_one_op_keep_separate_registries(tmp_path):
+    """Libraries of the same OpType (here: an extra required attr) must not share OpDef state."""
+    import shutil
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / ADD
+    host = tmp_path / "add_custom" / "op_host"
+    shutil.copytree(src / "op_host", host)
+    cpp = host / "add_custom.cpp"
+    cpp.write_text(cpp.read_text().replace('this->AICore().AddConfig("ascend950");',
+                                           'this->Attr("extra").AttrType(REQUIRED).Int();'))
+    x, y = torch.randn(100), torch.randn(100)
+    kw = dict(core_num=2, kernel_source=src / "op_kernel" / "add_custom.cpp",
+              tiling_header=src / "op_host" / "add_custom_tiling.h")
+    run_op(ADD, "AddCustom", {"x": x, "y": y}, ["z"], core_num=2)
+    with pytest.raises(ValueError, match="required attr 'extra'"):
+        run_op(tmp_path / "add_custom", "AddCustom", {"x": x, "y": y}, ["z"], **kw)
+    assert torch.equal(run_op(tmp_path / "add_custom", "AddCustom", {"x": x, "y": y}, ["z"], {"extra": 1},
+                              **kw).outputs["z"], x + y)
+    assert torch.equal(run_op(ADD, "AddCustom", {"x": x, "y": y}, ["z"], core_num=2).outputs["z"], x + y)

@@ -70,3 +70,12 @@ def test_compare_minmax_sub_div_select_scalar_bf16():
     ref = torch.where(x < 0, x.abs(), torch.full_like(x, 3.5))
     assert torch.equal(res.outputs["y"], ref)
     assert torch.equal(res.outputs["s"], x[:8].bfloat16().float())
+
+
+def test_strided_datacopy_params_and_reducemax():
+    torch.manual_seed(6)
+    x = torch.randn(N)
+    res = run(106, x)
+    assert torch.equal(res.outputs["y"], x)
+    assert res.outputs["s"][0].item() == x.max().item()
+    assert torch.equal(res.outputs["s"][1:], torch.zeros(7))

@@ -6,6 +6,7 @@ else ASCEND_KIT_SPARSE4D_PYTHON, else ~/.cache/ascend-kit/sparse4d-venv/bin/pyth
 """
 import json
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -29,7 +30,10 @@ def test_cpu_ddp_with_datacontainers_and_patched_init_dist():
         pytest.skip(f"{py} has no mmcv 1.x; set ASCEND_KIT_MMCV_PYTHON to an interpreter with "
                     f"`pip install --no-build-isolation mmcv==1.7.2` (setuptools<81, numpy<2)")
     env = {**os.environ, "ASCEND_KIT_DEVICE": "cpu", "OMP_NUM_THREADS": "1"}
-    r = subprocess.run([py, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "0",
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    r = subprocess.run([py, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", port,
                         str(WORKER)], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     rows = [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"rank"')]

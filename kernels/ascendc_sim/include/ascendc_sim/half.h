@@ -126,6 +126,7 @@ struct half {
     half(int i) : bits(ascendc_sim::float_to_half_bits(static_cast<float>(i))) {}
     half(unsigned i) : bits(ascendc_sim::float_to_half_bits(static_cast<float>(i))) {}
     half(int64_t i) : bits(ascendc_sim::float_to_half_bits(static_cast<float>(i))) {}
+    half(uint64_t i) : bits(ascendc_sim::float_to_half_bits(static_cast<float>(i))) {}
     operator float() const { return ascendc_sim::half_bits_to_float(bits); }
     static half from_bits(uint16_t b) { half h; h.bits = b; return h; }
     half& operator+=(float o) { *this = half(float(*this) + o); return *this; }

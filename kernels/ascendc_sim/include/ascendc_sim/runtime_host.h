@@ -49,7 +49,7 @@ inline void attr_json(std::ostringstream& os, const gert::AttrValue& v) {
 }
 }  // namespace ascendc_sim
 
-extern "C" const char* asim_describe(const char* op_type) {
+extern "C" __attribute__((visibility("default"))) const char* asim_describe(const char* op_type) {
     using namespace ascendc_sim;
     std::ostringstream os;
     try {
@@ -91,7 +91,7 @@ extern "C" const char* asim_describe(const char* op_type) {
 //   out <dtype|-1> <ndim|-1> <dims...>                  (one per IR output; -1: infer)
 //   attr <index> <kind> <value...>                      (kind 1 int, 2 float (hex), 3 bool, 4 str (rest of line),
 //                                                        5 list int: n v..., 6 list float: n v...)
-extern "C" const char* asim_tiling(const char* op_type, const char* request) {
+extern "C" __attribute__((visibility("default"))) const char* asim_tiling(const char* op_type, const char* request) {
     using namespace ascendc_sim;
     std::ostringstream os;
     try {

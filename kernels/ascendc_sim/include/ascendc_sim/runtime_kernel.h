@@ -36,7 +36,7 @@ inline std::string error_json(const char* check, const std::string& msg, const c
 //   kernel <name>  block_dim <n>  tiling_key <k>  ub_limit <bytes>  sys_workspace <bytes>
 //   allow_input_writes <0|1>  allow_multi_writer <0|1>
 //   arg <role: input|output|workspace|tiling|null> <elem_size> <bytes> <address> <name>   (kernel arg order)
-extern "C" const char* asim_launch(const char* request) {
+extern "C" __attribute__((visibility("default"))) const char* asim_launch(const char* request) {
     using namespace ascendc_sim;
     SimState& s = S();
     s = SimState();

@@ -184,6 +184,23 @@ public:
             Cast(b, a, RoundMode::CAST_RINT, 8);
             Cast(t[896], b, RoundMode::CAST_NONE, 8);
             DataCopy(sGm_, t[896], 8);
+        } else if (mode == 106) {  // strided DataCopyParams (rows of 16 floats, even/odd rows) + UB->UB; s[0] = max(x)
+            uint16_t half_rows = static_cast<uint16_t>(n_ / 32);
+            LocalTensor<float> u = t[256];
+            DataCopyParams rowsIn(half_rows, 2, 2, 0);   // GM: skip every other row; UB: packed
+            DataCopyParams rowsOut(half_rows, 2, 0, 2);  // UB: packed; GM: every other row
+            DataCopy(u, xGm_, rowsIn);
+            DataCopy(r, u, half_rows * 16);
+            DataCopy(yGm_, r, rowsOut);
+            DataCopy(u, xGm_[16], rowsIn);
+            DataCopy(yGm_[16], u, rowsOut);
+            LocalTensor<float> m = t[768];
+            Duplicate(m, 0.0f, 8);
+            ReduceMax(m, a, t[0], n_, false);
+            DataCopy(sGm_, m, 8);
+            inQ_.FreeTensor(a);
+            outQ_.FreeTensor(r);
+            return;
         } else if (mode == 104) {  // DataCopyPad rows of 5 with right padding -1: y = x, s[0] = sum(padded UB)
             uint32_t rows = n_ / 8;
             LocalTensor<float> u = t[256];
@@ -236,6 +253,8 @@ extern "C" __global__ __aicore__ void probe_custom(GM_ADDR x, GM_ADDR y, GM_ADDR
         op.Api(104);
     } else if (TILING_KEY_IS(105)) {
         op.Api(105);
+    } else if (TILING_KEY_IS(106)) {
+        op.Api(106);
     } else {
         op.Fault(tilingData.mode);
     }
