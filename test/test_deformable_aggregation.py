@@ -6,6 +6,7 @@ import torch
 
 import ascend_ops
 from ascend_ops.opcases import deformable_aggregation as case
+from ascend_ops.opcases._harness import leaves
 from ascend_ops.ops.deformable_aggregation import deformable_aggregation, deformable_aggregation_reference
 
 OP = torch.ops.ascend_ops.deformable_aggregation
@@ -14,7 +15,7 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda), pytest.param("np
 
 def run(fn, args, grad_out):
     """fn(*args) and the gradients of (out * grad_out).sum() w.r.t. the float inputs."""
-    args = [a.detach().clone().requires_grad_(i in case.DIFFERENTIABLE) for i, a in enumerate(args)]
+    args = leaves(args, case.DIFFERENTIABLE)
     out = fn(*args)
     out.backward(grad_out)
     return out.detach(), [args[i].grad for i in case.DIFFERENTIABLE]

@@ -119,6 +119,7 @@ def test_accepts_tensor_and_k_equal_n():
     (np.random.rand(20, 3), 2, {"engine": "magic"}, "engine"),
     (np.random.rand(20, 3), 2, {"max_iter": 0}, "max_iter"),
     (np.random.rand(20, 3), 2, {"n_init": 0}, "n_init"),
+    (np.random.rand(20, 3), 2, {"seed": -1}, "seed"),
     (np.array([["a", "b", "c"]] * 3), 1, {}, "numeric"),
 ])
 def test_bad_input(points, k, kwargs, match):

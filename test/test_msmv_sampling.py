@@ -7,6 +7,7 @@ import torch
 
 import ascend_ops  # noqa: F401  (loads the kernel libraries)
 from ascend_ops.opcases import msmv_sampling as case
+from ascend_ops.opcases._harness import leaves
 from ascend_ops.ops.msmv_sampling import (FlatMlvlFeats, flatten_mlvl_feats, msmv_sampling, msmv_sampling_reference,
                                           msmv_sampling_pytorch_upstream)
 
@@ -16,7 +17,7 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda), pytest.param("np
 
 def run(fn, args, grad_out):
     """fn(*args) and the gradients of (out * grad_out).sum() w.r.t. feat, locations, weights."""
-    args = [a.detach().clone().requires_grad_(i in case.DIFFERENTIABLE) for i, a in enumerate(args)]
+    args = leaves(args, case.DIFFERENTIABLE)
     out = fn(*args)
     out.backward(grad_out)
     return out.detach(), [args[i].grad for i in case.DIFFERENTIABLE]

@@ -144,7 +144,8 @@ def test_mmcv1_patch_list_skips_device_specific_patches_on_cpu(monkeypatch):
     monkeypatch.setenv("ASCEND_KIT_DEVICE", "cpu")
     patches = {p.name: p for p in mmcv1_patches()}
     assert set(patches) == {"mmcv.init_dist_pytorch", "mmcv.ddp_cpu_train_step", "mmcv.ddp_cpu_val_step",
-                            "mmcv.npu_fused_adamw", "mmcv.ddp_run_forward"}
+                            "mmcv.npu_fused_adamw", "mmcv.ddp_run_forward",
+                            "mmdet.focal_loss_negative_labels"}
     ok, why = patches["mmcv.npu_fused_adamw"].when()
     assert not ok and "npu" in why
     assert patches["mmcv.ddp_cpu_train_step"].when()[0]

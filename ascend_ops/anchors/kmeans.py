@@ -351,6 +351,8 @@ def kmeans(points, k, seed=0, device="cpu", max_iter=300, tol=1e-5, sample_size=
                          f"{dev_type}")
     if not (isinstance(max_iter, int) and max_iter >= 1):
         raise ValueError(f"kmeans: max_iter must be an int >= 1, got {max_iter!r}")
+    if not (isinstance(seed, (int, np.integer)) and seed >= 0):
+        raise ValueError(f"kmeans: seed must be an int >= 0, got {seed!r}")
     workers = workers or (torch.get_num_threads() or 1)
     rng = np.random.default_rng(seed)
     tol_abs = float(tol) * float(np.mean(np.var(x, axis=0)))

@@ -20,7 +20,7 @@ promoted. Gradients flow to mc_ms_feat, sampling_location and weights.
 import torch
 
 from .. import _dispatch, _library
-from . import _checks
+from . import _checks, _sampling_autograd
 
 OP = "deformable_aggregation"
 
@@ -129,20 +129,8 @@ def _fake_backward(grad_output, mc_ms_feat, spatial_shape, scale_start_index, sa
     return torch.empty_like(mc_ms_feat), torch.empty_like(sampling_location), torch.empty_like(weights)
 
 
-def _setup_context(ctx, inputs, output):
-    ctx.save_for_backward(*inputs)
-
-
-def _backward(ctx, grad_output):
-    feat, shape, start, loc, w = ctx.saved_tensors
-    g_feat, g_loc, g_w = _backward_op(grad_output.contiguous(), feat, shape, start, loc, w)
-    return g_feat, None, None, g_loc, g_w
-
-
-_library.register_fake(OP, _fake)
-_library.register_fake(OP + "_backward", _fake_backward)
-if not _library.register_autograd(OP, _backward, _setup_context):
-    _Function = _library.autograd_function("DeformableAggregationFunction", _forward_op, _backward, _setup_context)
+_backward, _setup_context, _Function = _sampling_autograd.register(
+    OP, _forward_op, _backward_op, _fake, _fake_backward, "DeformableAggregationFunction")
 
 
 def deformable_aggregation(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):

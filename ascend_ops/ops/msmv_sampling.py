@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import _dispatch, _library
-from . import _checks
+from . import _checks, _sampling_autograd
 
 OP = "msmv_sampling"
 
@@ -194,20 +194,8 @@ def _fake_backward(grad_output, feat, spatial_shapes, level_start_index, samplin
     return torch.empty_like(feat), torch.empty_like(sampling_locations), torch.empty_like(scale_weights)
 
 
-def _setup_context(ctx, inputs, output):
-    ctx.save_for_backward(*inputs)
-
-
-def _backward(ctx, grad_output):
-    feat, shapes, starts, loc, w = ctx.saved_tensors
-    g_feat, g_loc, g_w = _backward_op(grad_output.contiguous(), feat, shapes, starts, loc, w)
-    return g_feat, None, None, g_loc, g_w
-
-
-_library.register_fake(OP, _fake)
-_library.register_fake(OP + "_backward", _fake_backward)
-if not _library.register_autograd(OP, _backward, _setup_context):
-    _Function = _library.autograd_function("MsmvSamplingFunction", _forward_op, _backward, _setup_context)
+_backward, _setup_context, _Function = _sampling_autograd.register(
+    OP, _forward_op, _backward_op, _fake, _fake_backward, "MsmvSamplingFunction")
 
 
 def msmv_sampling_flat(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights):

@@ -14,6 +14,10 @@ Each patch is explicit and has a precondition; `mmcv1_patches()` returns the lis
                                         (AttributeError in every distributed test forward); the
                                         replacement runs `self.module` on scattered inputs.
   mmcv.npu_fused_adamw     npu          AdamW in mmcv's OPTIMIZERS -> torch_npu NpuFusedAdamW.
+  mmdet.focal_loss_negative_labels  npu/cpu  mmdet FocalLoss off CUDA one-hot encodes the labels,
+                                        which fails on negative labels (Sparse4D's padded
+                                        denoising targets are -1); mmcv's CUDA kernel treats a
+                                        negative label as "no class", so map it to background.
 (mmcv >= 1.7 already picks torch.npu.amp.GradScaler and NPU(Distributed)DataParallel itself.)
 """
 import functools
@@ -93,6 +97,16 @@ def _ddp_run_forward_factory(original):
     return _run_ddp_forward
 
 
+def _focal_loss_forward_factory(original):
+    @functools.wraps(original)
+    def forward(self, pred, target, weight=None, avg_factor=None, reduction_override=None):
+        if self.use_sigmoid and not getattr(self, "activated", False) and not pred.is_cuda:
+            import torch
+            target = torch.where(target < 0, torch.full_like(target, pred.size(1)), target)
+        return original(self, pred, target, weight, avg_factor, reduction_override)
+    return forward
+
+
 def _npu_fused_adamw(original):
     import torch_npu
     return torch_npu.optim.NpuFusedAdamW
@@ -114,6 +128,9 @@ def mmcv1_patches(fused_optimizers=True):
     patches.append(Patch("mmcv.ddp_run_forward", "mmcv.parallel.distributed:MMDistributedDataParallel._run_ddp_forward",
                          _ddp_run_forward_factory, "torch >= 2 DDP: forward through self.module on scattered inputs",
                          when=_torch_ddp_lacks_replicated_module))
+    patches.append(Patch("mmdet.focal_loss_negative_labels", "mmdet.models.losses.focal_loss:FocalLoss.forward",
+                         _focal_loss_forward_factory, "negative labels = background, as mmcv's CUDA focal loss",
+                         when=_device_is("npu", "cpu"), optional=True))
     if fused_optimizers:
         patches.append(Patch("mmcv.npu_fused_adamw", "mmcv.runner.optimizer.builder:OPTIMIZERS._module_dict.AdamW",
                              _npu_fused_adamw, "AdamW -> torch_npu.optim.NpuFusedAdamW (fused update)",

@@ -73,58 +73,35 @@ __global__ void backward_kernel(const T* __restrict__ feat, const int* __restric
 template <typename T>
 cudaError_t forward_typed(const void* feat, const int* shape, const int* start, const void* loc, const void* weights,
                           void* out, const Dims& d, cudaStream_t stream) {
-  const int64_t n = d.bs * d.anchors * d.channels;
-  if (n == 0) return cudaSuccess;
-  forward_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, stream>>>(
-      static_cast<const T*>(feat), shape, start, static_cast<const T*>(loc), static_cast<const T*>(weights),
-      static_cast<T*>(out), d);
-  return cudaGetLastError();
+  return launch_over(forward_kernel<T>, d.bs * d.anchors * d.channels, kThreads, stream, static_cast<const T*>(feat),
+                     shape, start, static_cast<const T*>(loc), static_cast<const T*>(weights), static_cast<T*>(out), d);
 }
 
 template <typename T>
 cudaError_t backward_typed(const void* feat, const int* shape, const int* start, const void* loc,
                            const void* weights, const float* grad_out, float* grad_feat, float* grad_loc,
                            float* grad_weights, const Dims& d, cudaStream_t stream) {
-  const int64_t n = d.bs * d.anchors * d.points * d.cams * d.scales * d.channels;
-  if (n == 0) return cudaSuccess;
-  backward_kernel<T><<<blocks_for(n, kThreads), kThreads, 0, stream>>>(
-      static_cast<const T*>(feat), shape, start, static_cast<const T*>(loc), static_cast<const T*>(weights),
-      grad_out, grad_feat, grad_loc, grad_weights, d);
-  return cudaGetLastError();
+  return launch_over(backward_kernel<T>, d.bs * d.anchors * d.points * d.cams * d.scales * d.channels, kThreads,
+                     stream, static_cast<const T*>(feat), shape, start, static_cast<const T*>(loc),
+                     static_cast<const T*>(weights), grad_out, grad_feat, grad_loc, grad_weights, d);
 }
 
 }  // namespace
 
 cudaError_t launch_forward(ElementType type, const void* feat, const int* shape, const int* start, const void* loc,
                            const void* weights, void* out, const Dims& d, cudaStream_t stream) {
-  switch (type) {
-    case ElementType::kFloat32: return forward_typed<float>(feat, shape, start, loc, weights, out, d, stream);
-    case ElementType::kFloat16: return forward_typed<__half>(feat, shape, start, loc, weights, out, d, stream);
-    case ElementType::kBFloat16:
-      return forward_typed<__nv_bfloat16>(feat, shape, start, loc, weights, out, d, stream);
-    case ElementType::kFloat64: return forward_typed<double>(feat, shape, start, loc, weights, out, d, stream);
-  }
-  return cudaErrorInvalidValue;
+  return dispatch_element_type(type, [&](auto tag) {
+    return forward_typed<typename decltype(tag)::type>(feat, shape, start, loc, weights, out, d, stream);
+  });
 }
 
 cudaError_t launch_backward(ElementType type, const void* feat, const int* shape, const int* start, const void* loc,
                             const void* weights, const float* grad_out, float* grad_feat, float* grad_loc,
                             float* grad_weights, const Dims& d, cudaStream_t stream) {
-  switch (type) {
-    case ElementType::kFloat32:
-      return backward_typed<float>(feat, shape, start, loc, weights, grad_out, grad_feat, grad_loc, grad_weights, d,
-                                   stream);
-    case ElementType::kFloat16:
-      return backward_typed<__half>(feat, shape, start, loc, weights, grad_out, grad_feat, grad_loc, grad_weights, d,
-                                    stream);
-    case ElementType::kBFloat16:
-      return backward_typed<__nv_bfloat16>(feat, shape, start, loc, weights, grad_out, grad_feat, grad_loc,
-                                           grad_weights, d, stream);
-    case ElementType::kFloat64:
-      return backward_typed<double>(feat, shape, start, loc, weights, grad_out, grad_feat, grad_loc, grad_weights, d,
-                                    stream);
-  }
-  return cudaErrorInvalidValue;
+  return dispatch_element_type(type, [&](auto tag) {
+    return backward_typed<typename decltype(tag)::type>(feat, shape, start, loc, weights, grad_out, grad_feat,
+                                                        grad_loc, grad_weights, d, stream);
+  });
 }
 
 }  // namespace deformable_aggregation

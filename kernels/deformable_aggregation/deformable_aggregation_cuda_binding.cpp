@@ -7,11 +7,15 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/library.h>
 
+#include "common/cuda_binding.h"
 #include "deformable_aggregation/deformable_aggregation_cuda.h"
 
 namespace ascend_ops {
 namespace deformable_aggregation {
 namespace {
+
+// Names the feature argument in dtype errors.
+constexpr const char* kFeat = "deformable_aggregation: mc_ms_feat";
 
 Dims dims_of(const at::Tensor& feat, const at::Tensor& loc, const at::Tensor& weights) {
   return Dims{feat.size(0), feat.size(1), feat.size(2), loc.size(1), loc.size(2), loc.size(3),
@@ -37,18 +41,6 @@ void check(const at::Tensor& feat, const at::Tensor& shape, const at::Tensor& st
                 feat.device(), ", got one on ", t->device());
 }
 
-ElementType element_type(at::ScalarType type) {
-  switch (type) {
-    case at::kFloat: return ElementType::kFloat32;
-    case at::kHalf: return ElementType::kFloat16;
-    case at::kBFloat16: return ElementType::kBFloat16;
-    case at::kDouble: return ElementType::kFloat64;
-    default: break;
-  }
-  TORCH_CHECK(false, "deformable_aggregation: mc_ms_feat must be float32, float16, bfloat16 or float64, got ", type);
-  return ElementType::kFloat32;
-}
-
 at::Tensor forward_cuda(const at::Tensor& mc_ms_feat, const at::Tensor& spatial_shape,
                         const at::Tensor& scale_start_index, const at::Tensor& sampling_location,
                         const at::Tensor& weights) {
@@ -59,9 +51,9 @@ at::Tensor forward_cuda(const at::Tensor& mc_ms_feat, const at::Tensor& spatial_
   const Dims d = dims_of(feat, loc, w);
   auto out = at::empty({d.bs, d.anchors, d.channels}, feat.options());
   if (out.numel() == 0) return out;
-  const cudaError_t err = launch_forward(element_type(feat.scalar_type()), feat.data_ptr(), shape.data_ptr<int>(),
-                                         start.data_ptr<int>(), loc.data_ptr(), w.data_ptr(), out.data_ptr(), d,
-                                         c10::cuda::getCurrentCUDAStream().stream());
+  const cudaError_t err = launch_forward(element_type(feat.scalar_type(), kFeat), feat.data_ptr(),
+                                         shape.data_ptr<int>(), start.data_ptr<int>(), loc.data_ptr(), w.data_ptr(),
+                                         out.data_ptr(), d, c10::cuda::getCurrentCUDAStream().stream());
   C10_CUDA_CHECK(err);
   return out;
 }
@@ -79,18 +71,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cuda(
   TORCH_CHECK(grad_output.sizes() == at::IntArrayRef({d.bs, d.anchors, d.channels}),
               "deformable_aggregation_backward: grad_output must be [bs, A, C]");
   const auto gout = grad_output.to(at::kFloat).contiguous();
-  const auto f32 = feat.options().dtype(at::kFloat);
-  auto grad_feat = at::zeros(feat.sizes(), f32);
-  auto grad_loc = at::zeros(loc.sizes(), f32);
-  auto grad_w = at::zeros(w.sizes(), f32);
-  if (gout.numel() > 0 && d.points > 0) {
-    const cudaError_t err = launch_backward(
-        element_type(feat.scalar_type()), feat.data_ptr(), shape.data_ptr<int>(), start.data_ptr<int>(),
-        loc.data_ptr(), w.data_ptr(), gout.data_ptr<float>(), grad_feat.data_ptr<float>(),
-        grad_loc.data_ptr<float>(), grad_w.data_ptr<float>(), d, c10::cuda::getCurrentCUDAStream().stream());
-    C10_CUDA_CHECK(err);
-  }
-  return {grad_feat.to(feat.scalar_type()), grad_loc.to(loc.scalar_type()), grad_w.to(w.scalar_type())};
+  const bool run = gout.numel() > 0 && d.points > 0;
+  return float32_grads(feat, loc, w, run, [&](float* grad_feat, float* grad_loc, float* grad_w) {
+    return launch_backward(element_type(feat.scalar_type(), kFeat), feat.data_ptr(), shape.data_ptr<int>(),
+                           start.data_ptr<int>(), loc.data_ptr(), w.data_ptr(), gout.data_ptr<float>(), grad_feat,
+                           grad_loc, grad_w, d, c10::cuda::getCurrentCUDAStream().stream());
+  });
 }
 
 }  // namespace

@@ -101,5 +101,5 @@ echo "== installing $REQ (device: $DEVICE)"
 FORCE=(FORCE_CUDA=0); [[ "$DEVICE" == npu ]] && FORCE=(FORCE_NPU=1); [[ "$DEVICE" == cuda ]] && FORCE=(FORCE_CUDA=1)
 env MMCV_WITH_OPS=1 "${FORCE[@]}" "$PYTHON" -m pip install "${FIND[@]}" --no-build-isolation --no-deps "mmcv-full==1.7.2"
 "$PYTHON" -m pip install "${FIND[@]}" --no-deps -r "$HERE/requirements/nodeps.txt"
-"$PYTHON" -c "import mmcv, mmcv.ops, mmdet; print('== mmcv', mmcv.__version__, 'mmdet', mmdet.__version__)"
+"$PYTHON" -c "from ascend_ops.ports.sparse4d import prepare_imports; prepare_imports(); import mmcv, mmcv.ops, mmdet.models; print('== mmcv', mmcv.__version__, 'mmdet', mmdet.__version__)"
 echo "== done: $UPSTREAM patched at $COMMIT"

@@ -4,6 +4,7 @@ Exercises the kit's mmcv 1.x glue on real mmcv code: patched init_dist, wrap_mod
 train_step with DataContainer inputs, gradient all-reduce, the DDP forward path used by the
 distributed test, and dist_device() for collectives. Prints one JSON line per rank.
 """
+import datetime
 import json
 import os
 import sys
@@ -40,7 +41,7 @@ class Toy(torch.nn.Module):
 
 def main():
     patcher = apply_runtime_patches()
-    init_dist("pytorch", backend=dist_backend())
+    init_dist("pytorch", backend=dist_backend(), timeout=datetime.timedelta(seconds=180))
     rank = dist.get_rank()
     model = wrap_model(Toy(), distributed=True, broadcast_buffers=False)
     x = torch.full((2, 4), float(rank + 1))
@@ -54,6 +55,7 @@ def main():
     print(json.dumps({"rank": rank, "grad": grad.flatten().tolist(), "forward": float(fwd),
                       "seed": int(seed.item()), "device": str(dist_device()),
                       "report": {r["name"]: r["status"] for r in patcher.report()}}), flush=True)
+    dist.barrier()
     dist.destroy_process_group()
     patcher.undo()
 

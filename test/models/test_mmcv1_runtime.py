@@ -42,7 +42,8 @@ def test_cpu_ddp_with_datacontainers_and_patched_init_dist():
     for x in rows:
         assert x["grad"] == [3.0] * 4
         assert x["seed"] == 1234 and x["device"] == "cpu"
-        assert x["report"] == {"mmcv.init_dist_pytorch": "applied", "mmcv.ddp_cpu_train_step": "applied",
-                               "mmcv.ddp_cpu_val_step": "applied", "mmcv.ddp_run_forward": "applied",
-                               "mmcv.npu_fused_adamw": "skipped"}
+        expected = {"mmcv.init_dist_pytorch": "applied", "mmcv.ddp_cpu_train_step": "applied",
+                    "mmcv.ddp_cpu_val_step": "applied", "mmcv.ddp_run_forward": "applied",
+                    "mmcv.npu_fused_adamw": "skipped"}
+        assert {k: v for k, v in x["report"].items() if k.startswith("mmcv.")} == expected
     assert "skipped  mmcv.npu_fused_adamw" in r.stdout      # the report is printed on rank 0

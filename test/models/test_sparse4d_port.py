@@ -283,8 +283,10 @@ def test_adapter_check_writes_overlay_inheriting_upstream(tmp_path):
     cfg.parent.mkdir(parents=True)
     cfg.write_text("x = 1\n")
     a.check(ctx)
-    text = Path(a.overlay_path(ctx)).read_text()
-    assert f"_base_ = [{str(cfg)!r}]" in text and "max_iters=2" in text
+    ns = {}
+    exec(Path(a.overlay_path(ctx)).read_text(), ns)
+    assert ns["_base_"] == [str(cfg)] and ns["runner"]["max_iters"] == 2
+    assert ns["data"]["samples_per_gpu"] == 6
     assert cfg.read_text() == "x = 1\n"
 
 
@@ -327,7 +329,9 @@ def _stack_python():
                         os.path.expanduser("~/.cache/ascend-kit/sparse4d-venv/bin/python"))
     if not os.path.exists(py):
         return None, f"no interpreter {py}"
-    r = subprocess.run([py, "-c", "import mmcv.ops, mmdet.models, nuscenes"], capture_output=True, text=True)
+    probe = ("from ascend_ops.ports.sparse4d import prepare_imports; prepare_imports(); "
+             "import mmcv.ops, mmdet.models, nuscenes")
+    r = subprocess.run([py, "-c", probe], capture_output=True, text=True)
     if r.returncode != 0:
         return None, f"{py} lacks mmcv-full/mmdet/nuscenes ({r.stderr.strip().splitlines()[-1:]})"
     return py, ""

@@ -13,22 +13,12 @@
 // weight, which is expanded from the G weights with one Gather over a channel->group offset table
 // (any G dividing C; no per-group loops, no 32 B constraint on C/G).
 #include "kernel_operator.h"
+#include "common/ascendc/kernel_utils.h"
 
 using namespace AscendC;
+using namespace ascend_kit;
 
 namespace {
-
-constexpr uint32_t kChanAlign = 16;
-
-__aicore__ inline uint32_t AlignUpU(uint32_t x, uint32_t a) { return (x + a - 1) / a * a; }
-
-// Buffer bytes: 32 B multiple, never 0 (empty cams/scales still get a valid buffer).
-__aicore__ inline uint32_t Bytes32(uint32_t x) { return x == 0 ? 32 : AlignUpU(x, 32); }
-
-__aicore__ inline int32_t FloorToInt(float x) {
-  int32_t i = static_cast<int32_t>(x);
-  return (static_cast<float>(i) > x) ? i - 1 : i;
-}
 
 template <typename T>
 class DeformableAggregationKernel {
@@ -43,9 +33,7 @@ class DeformableAggregationKernel {
     ptsPerBlock_ = t.ptsPerBlock; numPtBlocks_ = t.numPtBlocks; ptsTail_ = t.ptsTail; gAlign_ = t.gAlign;
     cg_ = C_ / G_;
     cTA_ = AlignUpU(cTile_, kChanAlign);
-    const uint32_t core = GetBlockIdx();
-    taskBegin_ = core * t.tasksPerCore + (core < t.tasksRemainder ? core : t.tasksRemainder);
-    taskCount_ = t.tasksPerCore + (core < t.tasksRemainder ? 1 : 0);
+    CoreTaskRange(t.tasksPerCore, t.tasksRemainder, taskBegin_, taskCount_);
 
     featGm_.SetGlobalBuffer((__gm__ T*)feat, static_cast<uint64_t>(bs_) * numFeat_ * C_);
     shapeGm_.SetGlobalBuffer((__gm__ int32_t*)shape, cams_ * scales_ * 2);
@@ -76,10 +64,7 @@ class DeformableAggregationKernel {
     shapeL_ = shapeBuf_.Get<int32_t>();
     startL_ = startBuf_.Get<int32_t>();
     if (cams_ * scales_ > 0) {
-      DataCopyPad(shapeL_, shapeGm_, DataCopyExtParams{1, cams_ * scales_ * 2 * 4, 0, 0, 0},
-                  DataCopyPadExtParams<int32_t>{false, 0, 0, 0});
-      DataCopyPad(startL_, startGm_, DataCopyExtParams{1, cams_ * scales_ * 4, 0, 0, 0},
-                  DataCopyPadExtParams<int32_t>{false, 0, 0, 0});
+      LoadShapeTables(shapeL_, startL_, shapeGm_, startGm_, cams_ * scales_);
     }
     PipeBarrier<PIPE_ALL>();
     if (numChunks_ == 1) BuildGroupTable(0, cTail_);   // one table for every task
@@ -165,47 +150,10 @@ class DeformableAggregationKernel {
             const uint32_t cs = cam * scales_ + l;
             const int32_t H = shapeL_.GetValue(2 * cs), W = shapeL_.GetValue(2 * cs + 1);
             const int64_t startIdx = startL_.GetValue(cs);
-            const float x = u * W - 0.5f, y = v * H - 0.5f;
-            const int32_t x0 = FloorToInt(x), y0 = FloorToInt(y);
-            const float lx = x - x0, ly = y - y0, hx = 1.f - lx, hy = 1.f - ly;
-            const float cw[4] = {hy * hx, hy * lx, ly * hx, ly * lx};
-            int64_t pix[4];
-            bool ok[4];
-            bool any = false;
-            for (int k = 0; k < 4; ++k) {
-              const int32_t xi = x0 + (k & 1), yi = y0 + (k >> 1);
-              pix[k] = startIdx + static_cast<int64_t>(yi) * W + xi;
-              ok[k] = xi >= 0 && xi < W && yi >= 0 && yi < H && pix[k] >= 0 && pix[k] < static_cast<int64_t>(numFeat_);
-              any = any || ok[k];
-            }
-            if (!any) continue;
-            LocalTensor<T> corners = featQue_.AllocTensor<T>();
-            for (int k = 0; k < 4; ++k) {
-              if (!ok[k]) continue;
-              DataCopyPad(corners[k * cTA_], featGm_[(batchFeat + pix[k]) * C_ + c0],
-                          DataCopyExtParams{1, static_cast<uint32_t>(cLen * sizeof(T)), 0, 0, 0},
-                          DataCopyPadExtParams<T>{false, 0, 0, 0});
-            }
-            featQue_.EnQue(corners);
-            corners = featQue_.DeQue<T>();
-            LocalTensor<float> cf;
-            if constexpr (IsFloat()) {
-              cf = corners.template ReinterpretCast<float>();
-            } else {
-              cf = featFBuf_.Get<float>();
-              for (int k = 0; k < 4; ++k)
-                if (ok[k]) Cast(cf[k * cTA_], corners[k * cTA_], RoundMode::CAST_NONE, cLen);
-            }
-            bool first = true;
-            for (int k = 0; k < 4; ++k) {
-              if (!ok[k]) continue;
-              if (first) {
-                Muls(val, cf[k * cTA_], cw[k], cLen);
-                first = false;
-              } else {
-                Axpy(val, cf[k * cTA_], cw[k], cLen);
-              }
-            }
+            Corners k;
+            if (!MakeCorners(u * W - 0.5f, v * H - 0.5f, H, W, startIdx, numFeat_, k)) continue;
+            LocalTensor<T> corners = LoadCorners(featQue_, featGm_, batchFeat, C_, c0, cLen, cTA_, k);
+            BlendCorners(val, CornersF32(corners, featFBuf_, k, cTA_, cLen, false), k, cTA_, cLen);
             featQue_.FreeTensor(corners);
             const uint32_t row = (pl * cams_ + cam) * scales_ + l;
             Gather(wvec, wF[row * gAlign_], table, 0u, cLen);   // wvec[c] = weight of c's group

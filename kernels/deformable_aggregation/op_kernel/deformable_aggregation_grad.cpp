@@ -16,22 +16,12 @@
 // transposes the [scales][chunk] products into [C/G rows][scales*groups] and log2(C/G) Adds fold
 // the rows, which works for any C/G (no 32 B constraint on the group size).
 #include "kernel_operator.h"
+#include "common/ascendc/kernel_utils.h"
 
 using namespace AscendC;
+using namespace ascend_kit;
 
 namespace {
-
-constexpr uint32_t kChanAlign = 16;
-
-__aicore__ inline uint32_t AlignUpU(uint32_t x, uint32_t a) { return (x + a - 1) / a * a; }
-
-// Buffer bytes: 32 B multiple, never 0 (empty cams/scales still get a valid buffer).
-__aicore__ inline uint32_t Bytes32(uint32_t x) { return x == 0 ? 32 : AlignUpU(x, 32); }
-
-__aicore__ inline int32_t FloorToInt(float x) {
-  int32_t i = static_cast<int32_t>(x);
-  return (static_cast<float>(i) > x) ? i - 1 : i;
-}
 
 template <typename T>
 class DeformableAggregationGradKernel {
@@ -48,9 +38,7 @@ class DeformableAggregationGradKernel {
     cg_ = C_ / G_;
     cTA_ = AlignUpU(cTile_, kChanAlign);
     gwRowA_ = AlignUpU(scales_ * G_, 8);
-    const uint32_t core = GetBlockIdx();
-    taskBegin_ = core * t.tasksPerCore + (core < t.tasksRemainder ? core : t.tasksRemainder);
-    taskCount_ = t.tasksPerCore + (core < t.tasksRemainder ? 1 : 0);
+    CoreTaskRange(t.tasksPerCore, t.tasksRemainder, taskBegin_, taskCount_);
 
     const uint64_t locN = static_cast<uint64_t>(bs_) * A_ * P_ * cams_ * 2;
     const uint64_t wN = static_cast<uint64_t>(bs_) * A_ * P_ * cams_ * scales_ * G_;
@@ -97,10 +85,7 @@ class DeformableAggregationGradKernel {
     shapeL_ = shapeBuf_.Get<int32_t>();
     startL_ = startBuf_.Get<int32_t>();
     if (cams_ * scales_ > 0) {
-      DataCopyPad(shapeL_, shapeGm_, DataCopyExtParams{1, cams_ * scales_ * 2 * 4, 0, 0, 0},
-                  DataCopyPadExtParams<int32_t>{false, 0, 0, 0});
-      DataCopyPad(startL_, startGm_, DataCopyExtParams{1, cams_ * scales_ * 4, 0, 0, 0},
-                  DataCopyPadExtParams<int32_t>{false, 0, 0, 0});
+      LoadShapeTables(shapeL_, startL_, shapeGm_, startGm_, cams_ * scales_);
     }
     BuildPermTable();
     if (numChunks_ == 1) BuildGroupTable(0, cTail_);
@@ -230,83 +215,25 @@ class DeformableAggregationGradKernel {
           const uint32_t cs = cam * scales_ + l;
           const int32_t H = shapeL_.GetValue(2 * cs), W = shapeL_.GetValue(2 * cs + 1);
           const int64_t startIdx = startL_.GetValue(cs);
-          const float x = u * W - 0.5f, y = v * H - 0.5f;
-          const int32_t x0 = FloorToInt(x), y0 = FloorToInt(y);
-          const float lx = x - x0, ly = y - y0, hx = 1.f - lx, hy = 1.f - ly;
-          const float cw[4] = {hy * hx, hy * lx, ly * hx, ly * lx};
-          int64_t pix[4];
-          bool ok[4];
-          bool any = false;
-          for (int k = 0; k < 4; ++k) {
-            const int32_t xi = x0 + (k & 1), yi = y0 + (k >> 1);
-            pix[k] = startIdx + static_cast<int64_t>(yi) * W + xi;
-            ok[k] = xi >= 0 && xi < W && yi >= 0 && yi < H && pix[k] >= 0 && pix[k] < static_cast<int64_t>(numFeat_);
-            any = any || ok[k];
-          }
+          Corners cr;
+          const bool any = MakeCorners(u * W - 0.5f, v * H - 0.5f, H, W, startIdx, numFeat_, cr);
           LocalTensor<float> prodL = prod[l * cTA_];
           if (!any) {
             Duplicate(prodL, 0.0f, cLen);
             continue;
           }
-          LocalTensor<T> corners = featQue_.AllocTensor<T>();
-          for (int k = 0; k < 4; ++k) {
-            if (!ok[k]) continue;
-            DataCopyPad(corners[k * cTA_], featGm_[(batchFeat + pix[k]) * C_ + c0],
-                        DataCopyExtParams{1, static_cast<uint32_t>(cLen * sizeof(T)), 0, 0, 0},
-                        DataCopyPadExtParams<T>{false, 0, 0, 0});
-          }
-          featQue_.EnQue(corners);
-          corners = featQue_.DeQue<T>();
-          LocalTensor<float> cf;
-          if constexpr (IsFloat()) {
-            cf = corners.template ReinterpretCast<float>();
-          } else {
-            cf = featFBuf_.Get<float>();
-          }
-          for (int k = 0; k < 4; ++k) {
-            if (!ok[k]) {
-              Duplicate(cf[k * cTA_], 0.0f, cLen);
-            } else if constexpr (!IsFloat()) {
-              Cast(cf[k * cTA_], corners[k * cTA_], RoundMode::CAST_NONE, cLen);
-            }
-          }
+          LocalTensor<T> corners = LoadCorners(featQue_, featGm_, batchFeat, C_, c0, cLen, cTA_, cr);
+          LocalTensor<float> cf = CornersF32(corners, featFBuf_, cr, cTA_, cLen, true);
           // top = grad_out * w[group(c)]
           Gather(wvec, wF[(pc * scales_ + l) * gAlign_], table, 0u, cLen);
           Mul(top, go, wvec, cLen);
           // bilinear value and grad-weight products
-          Muls(val, cf, cw[0], cLen);
-          Axpy(val, cf[cTA_], cw[1], cLen);
-          Axpy(val, cf[2 * cTA_], cw[2], cLen);
-          Axpy(val, cf[3 * cTA_], cw[3], cLen);
+          BlendAllCorners(val, cf, cr, cTA_, cLen);
           Mul(prodL, go, val, cLen);
-          // d/dx = hy (v1 - v0) + ly (v3 - v2); d/dy = hx (v2 - v0) + lx (v3 - v1)
-          Sub(tmp, cf[cTA_], cf, cLen);
-          Muls(tmp, tmp, hy, cLen);
-          Sub(wvec, cf[3 * cTA_], cf[2 * cTA_], cLen);
-          Axpy(tmp, wvec, ly, cLen);
-          Mul(tmp, tmp, top, cLen);
-          Axpy(gxy, tmp, static_cast<float>(W), cLen);
-          Sub(tmp, cf[2 * cTA_], cf, cLen);
-          Muls(tmp, tmp, hx, cLen);
-          Sub(wvec, cf[3 * cTA_], cf[cTA_], cLen);
-          Axpy(tmp, wvec, lx, cLen);
-          Mul(tmp, tmp, top, cLen);
-          Axpy(gxy[cTA_], tmp, static_cast<float>(H), cLen);
+          AddLocationGrad(gxy, cf, top, tmp, wvec, cr, cTA_, cLen, static_cast<float>(W), static_cast<float>(H));
           featQue_.FreeTensor(corners);
           // grad_feat[corner k] += cw[k] * top (atomic: corners are shared between tasks and cores)
-          LocalTensor<float> gf = gfQue_.AllocTensor<float>();
-          for (int k = 0; k < 4; ++k)
-            if (ok[k]) Muls(gf[k * cTA_], top, cw[k], cLen);
-          gfQue_.EnQue(gf);
-          gf = gfQue_.DeQue<float>();
-          SetAtomicAdd<float>();
-          for (int k = 0; k < 4; ++k) {
-            if (!ok[k]) continue;
-            DataCopyPad(gFeatGm_[(batchFeat + pix[k]) * C_ + c0], gf[k * cTA_],
-                        DataCopyExtParams{1, static_cast<uint32_t>(cLen * 4), 0, 0, 0});
-          }
-          SetAtomicNone();
-          gfQue_.FreeTensor(gf);
+          ScatterCornerGrads(gfQue_, gFeatGm_, batchFeat, C_, c0, cLen, cTA_, top, cr);
         }
         // grad_weights of this (p, cam): per-group sums of the level products.
         if (scales_ > 0) {

@@ -11,28 +11,13 @@
 // the P sampled vectors are accumulated as [P][chunk] in UB and turned into the [chunk][P] output
 // layout by one Gather over a precomputed transpose table, then written with one DataCopyPad.
 #include "kernel_operator.h"
+#include "common/ascendc/kernel_utils.h"
+#include "msmv_sampling_view.h"
 
 using namespace AscendC;
+using namespace ascend_kit;
 
 namespace {
-
-constexpr uint32_t kChanAlign = 16;
-
-__aicore__ inline uint32_t AlignUpU(uint32_t x, uint32_t a) { return (x + a - 1) / a * a; }
-
-__aicore__ inline int32_t FloorToInt(float x) {
-  int32_t i = static_cast<int32_t>(x);
-  return (static_cast<float>(i) > x) ? i - 1 : i;
-}
-
-// round(z * (N - 1)) half away from zero, or -1 when outside [0, N-1] (NaN included).
-__aicore__ inline int32_t ViewIndex(float z, uint32_t views) {
-  const float last = static_cast<float>(views - 1);
-  const float v = z * last;
-  if (!(v > -0.5f && v < last + 0.5f)) return -1;
-  const int32_t t = static_cast<int32_t>(v);   // toward zero
-  return (v - static_cast<float>(t) >= 0.5f) ? t + 1 : t;
-}
 
 template <typename T>
 class MsmvSamplingKernel {
@@ -44,9 +29,7 @@ class MsmvSamplingKernel {
     B_ = t.batch; N_ = t.numViews; numFeat_ = t.numFeat; C_ = t.numChannels; Q_ = t.numQueries; P_ = t.numPoints;
     L_ = t.numLevels; cTile_ = t.cTile; numChunks_ = t.numChunks; cTail_ = t.cTail;
     cTA_ = AlignUpU(cTile_, kChanAlign);
-    const uint32_t core = GetBlockIdx();
-    taskBegin_ = core * t.tasksPerCore + (core < t.tasksRemainder ? core : t.tasksRemainder);
-    taskCount_ = t.tasksPerCore + (core < t.tasksRemainder ? 1 : 0);
+    CoreTaskRange(t.tasksPerCore, t.tasksRemainder, taskBegin_, taskCount_);
 
     featGm_.SetGlobalBuffer((__gm__ T*)feat, static_cast<uint64_t>(B_) * N_ * numFeat_ * C_);
     shapeGm_.SetGlobalBuffer((__gm__ int32_t*)shape, L_ * 2);
@@ -74,8 +57,7 @@ class MsmvSamplingKernel {
     if (taskCount_ == 0 || C_ == 0 || P_ == 0) return;
     shapeL_ = shapeBuf_.Get<int32_t>();
     startL_ = startBuf_.Get<int32_t>();
-    DataCopyPad(shapeL_, shapeGm_, DataCopyExtParams{1, L_ * 2 * 4, 0, 0, 0}, DataCopyPadExtParams<int32_t>{false, 0, 0, 0});
-    DataCopyPad(startL_, startGm_, DataCopyExtParams{1, L_ * 4, 0, 0, 0}, DataCopyPadExtParams<int32_t>{false, 0, 0, 0});
+    LoadShapeTables(shapeL_, startL_, shapeGm_, startGm_, L_);
     // Transpose table: out element (c, p) <- res[p][c].
     LocalTensor<uint32_t> table = tableBuf_.Get<uint32_t>();
     for (uint32_t c = 0; c < cTile_; ++c)
@@ -98,12 +80,8 @@ class MsmvSamplingKernel {
 
   __aicore__ inline void LoadTask(uint32_t task) {
     PipeBarrier<PIPE_ALL>();
-    DataCopyPad(locBuf_.Get<T>(), locGm_[static_cast<uint64_t>(task) * P_ * 3],
-                DataCopyExtParams{1, static_cast<uint32_t>(P_ * 3 * sizeof(T)), 0, 0, 0},
-                DataCopyPadExtParams<T>{false, 0, 0, 0});
-    DataCopyPad(wBuf_.Get<T>(), wGm_[static_cast<uint64_t>(task) * P_ * L_],
-                DataCopyExtParams{1, static_cast<uint32_t>(P_ * L_ * sizeof(T)), 0, 0, 0},
-                DataCopyPadExtParams<T>{false, 0, 0, 0});
+    CopyIn(locBuf_.Get<T>(), locGm_[static_cast<uint64_t>(task) * P_ * 3], P_ * 3);
+    CopyIn(wBuf_.Get<T>(), wGm_[static_cast<uint64_t>(task) * P_ * L_], P_ * L_);
     PipeBarrier<PIPE_ALL>();
   }
 
@@ -125,46 +103,10 @@ class MsmvSamplingKernel {
         const float h = y * static_cast<float>(H - 1), w = x * static_cast<float>(W - 1);
         if (!(h > -1.f && w > -1.f && h < static_cast<float>(H) && w < static_cast<float>(W))) continue;
         const int64_t startIdx = startL_.GetValue(l);
-        const int32_t h0 = FloorToInt(h), w0 = FloorToInt(w);
-        const float lh = h - h0, lw = w - w0, hh = 1.f - lh, hw = 1.f - lw;
-        const float cw[4] = {hh * hw, hh * lw, lh * hw, lh * lw};
-        int64_t pix[4];
-        bool ok[4];
-        bool any = false;
-        for (int k = 0; k < 4; ++k) {
-          const int32_t wi = w0 + (k & 1), hi = h0 + (k >> 1);
-          pix[k] = startIdx + static_cast<int64_t>(hi) * W + wi;
-          ok[k] = wi >= 0 && wi < W && hi >= 0 && hi < H && pix[k] >= 0 && pix[k] < static_cast<int64_t>(numFeat_);
-          any = any || ok[k];
-        }
-        if (!any) continue;
-        LocalTensor<T> corners = featQue_.AllocTensor<T>();
-        for (int k = 0; k < 4; ++k) {
-          if (!ok[k]) continue;
-          DataCopyPad(corners[k * cTA_], featGm_[(viewBase + pix[k]) * C_ + c0],
-                      DataCopyExtParams{1, static_cast<uint32_t>(cLen * sizeof(T)), 0, 0, 0},
-                      DataCopyPadExtParams<T>{false, 0, 0, 0});
-        }
-        featQue_.EnQue(corners);
-        corners = featQue_.DeQue<T>();
-        LocalTensor<float> cf;
-        if constexpr (IsFloat()) {
-          cf = corners.template ReinterpretCast<float>();
-        } else {
-          cf = featFBuf_.Get<float>();
-          for (int k = 0; k < 4; ++k)
-            if (ok[k]) Cast(cf[k * cTA_], corners[k * cTA_], RoundMode::CAST_NONE, cLen);
-        }
-        bool first = true;
-        for (int k = 0; k < 4; ++k) {
-          if (!ok[k]) continue;
-          if (first) {
-            Muls(val, cf[k * cTA_], cw[k], cLen);
-            first = false;
-          } else {
-            Axpy(val, cf[k * cTA_], cw[k], cLen);
-          }
-        }
+        Corners k;
+        if (!MakeCorners(w, h, H, W, startIdx, numFeat_, k)) continue;
+        LocalTensor<T> corners = LoadCorners(featQue_, featGm_, viewBase, C_, c0, cLen, cTA_, k);
+        BlendCorners(val, CornersF32(corners, featFBuf_, k, cTA_, cLen, false), k, cTA_, cLen);
         featQue_.FreeTensor(corners);
         Axpy(res[p * cTA_], val, static_cast<float>(wL.GetValue(p * L_ + l)), cLen);
       }

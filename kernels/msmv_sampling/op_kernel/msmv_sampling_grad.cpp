@@ -13,27 +13,13 @@
 // Work split: as the forward. Per task and channel chunk the grad_output slab [chunk][P] is loaded
 // with one DataCopyPad and transposed to [P][chunk] with one Gather.
 #include "kernel_operator.h"
+#include "common/ascendc/kernel_utils.h"
+#include "msmv_sampling_view.h"
 
 using namespace AscendC;
+using namespace ascend_kit;
 
 namespace {
-
-constexpr uint32_t kChanAlign = 16;
-
-__aicore__ inline uint32_t AlignUpU(uint32_t x, uint32_t a) { return (x + a - 1) / a * a; }
-
-__aicore__ inline int32_t FloorToInt(float x) {
-  int32_t i = static_cast<int32_t>(x);
-  return (static_cast<float>(i) > x) ? i - 1 : i;
-}
-
-__aicore__ inline int32_t ViewIndex(float z, uint32_t views) {
-  const float last = static_cast<float>(views - 1);
-  const float v = z * last;
-  if (!(v > -0.5f && v < last + 0.5f)) return -1;
-  const int32_t t = static_cast<int32_t>(v);
-  return (v - static_cast<float>(t) >= 0.5f) ? t + 1 : t;
-}
 
 template <typename T>
 class MsmvSamplingGradKernel {
@@ -46,9 +32,7 @@ class MsmvSamplingGradKernel {
     B_ = t.batch; N_ = t.numViews; numFeat_ = t.numFeat; C_ = t.numChannels; Q_ = t.numQueries; P_ = t.numPoints;
     L_ = t.numLevels; cTile_ = t.cTile; numChunks_ = t.numChunks; cTail_ = t.cTail;
     cTA_ = AlignUpU(cTile_, kChanAlign);
-    const uint32_t core = GetBlockIdx();
-    taskBegin_ = core * t.tasksPerCore + (core < t.tasksRemainder ? core : t.tasksRemainder);
-    taskCount_ = t.tasksPerCore + (core < t.tasksRemainder ? 1 : 0);
+    CoreTaskRange(t.tasksPerCore, t.tasksRemainder, taskBegin_, taskCount_);
 
     const uint64_t featN = static_cast<uint64_t>(B_) * N_ * numFeat_ * C_;
     featGm_.SetGlobalBuffer((__gm__ T*)feat, featN);
@@ -90,8 +74,7 @@ class MsmvSamplingGradKernel {
     if (taskCount_ == 0 || P_ == 0) return;
     shapeL_ = shapeBuf_.Get<int32_t>();
     startL_ = startBuf_.Get<int32_t>();
-    DataCopyPad(shapeL_, shapeGm_, DataCopyExtParams{1, L_ * 2 * 4, 0, 0, 0}, DataCopyPadExtParams<int32_t>{false, 0, 0, 0});
-    DataCopyPad(startL_, startGm_, DataCopyExtParams{1, L_ * 4, 0, 0, 0}, DataCopyPadExtParams<int32_t>{false, 0, 0, 0});
+    LoadShapeTables(shapeL_, startL_, shapeGm_, startGm_, L_);
     // Transpose table: goT[p][c] <- slab[c][p] (columns c >= cLen of a tail chunk are never read).
     LocalTensor<uint32_t> table = tableBuf_.Get<uint32_t>();
     for (uint32_t p = 0; p < P_; ++p)
@@ -115,12 +98,8 @@ class MsmvSamplingGradKernel {
 
   __aicore__ inline void LoadTask(uint32_t task) {
     PipeBarrier<PIPE_ALL>();
-    DataCopyPad(locBuf_.Get<T>(), locGm_[static_cast<uint64_t>(task) * P_ * 3],
-                DataCopyExtParams{1, static_cast<uint32_t>(P_ * 3 * sizeof(T)), 0, 0, 0},
-                DataCopyPadExtParams<T>{false, 0, 0, 0});
-    DataCopyPad(wBuf_.Get<T>(), wGm_[static_cast<uint64_t>(task) * P_ * L_],
-                DataCopyExtParams{1, static_cast<uint32_t>(P_ * L_ * sizeof(T)), 0, 0, 0},
-                DataCopyPadExtParams<T>{false, 0, 0, 0});
+    CopyIn(locBuf_.Get<T>(), locGm_[static_cast<uint64_t>(task) * P_ * 3], P_ * 3);
+    CopyIn(wBuf_.Get<T>(), wGm_[static_cast<uint64_t>(task) * P_ * L_], P_ * L_);
     Duplicate(gwAccBuf_.Get<float>(), 0.0f, P_ * L_);
     Duplicate(glAccBuf_.Get<float>(), 0.0f, P_ * 3);
     PipeBarrier<PIPE_ALL>();
@@ -175,76 +154,18 @@ class MsmvSamplingGradKernel {
         const float h = y * static_cast<float>(H - 1), w = x * static_cast<float>(W - 1);
         if (!(h > -1.f && w > -1.f && h < static_cast<float>(H) && w < static_cast<float>(W))) continue;
         const int64_t startIdx = startL_.GetValue(l);
-        const int32_t h0 = FloorToInt(h), w0 = FloorToInt(w);
-        const float lh = h - h0, lw = w - w0, hh = 1.f - lh, hw = 1.f - lw;
-        const float cw[4] = {hh * hw, hh * lw, lh * hw, lh * lw};
-        int64_t pix[4];
-        bool ok[4];
-        bool any = false;
-        for (int k = 0; k < 4; ++k) {
-          const int32_t wi = w0 + (k & 1), hi = h0 + (k >> 1);
-          pix[k] = startIdx + static_cast<int64_t>(hi) * W + wi;
-          ok[k] = wi >= 0 && wi < W && hi >= 0 && hi < H && pix[k] >= 0 && pix[k] < static_cast<int64_t>(numFeat_);
-          any = any || ok[k];
-        }
-        if (!any) continue;
+        Corners cr;
+        if (!MakeCorners(w, h, H, W, startIdx, numFeat_, cr)) continue;
         const float wl = static_cast<float>(wL.GetValue(p * L_ + l));
-        LocalTensor<T> corners = featQue_.AllocTensor<T>();
-        for (int k = 0; k < 4; ++k) {
-          if (!ok[k]) continue;
-          DataCopyPad(corners[k * cTA_], featGm_[(viewBase + pix[k]) * C_ + c0],
-                      DataCopyExtParams{1, static_cast<uint32_t>(cLen * sizeof(T)), 0, 0, 0},
-                      DataCopyPadExtParams<T>{false, 0, 0, 0});
-        }
-        featQue_.EnQue(corners);
-        corners = featQue_.DeQue<T>();
-        LocalTensor<float> cf;
-        if constexpr (IsFloat()) {
-          cf = corners.template ReinterpretCast<float>();
-        } else {
-          cf = featFBuf_.Get<float>();
-        }
-        for (int k = 0; k < 4; ++k) {
-          if (!ok[k]) {
-            Duplicate(cf[k * cTA_], 0.0f, cLen);
-          } else if constexpr (!IsFloat()) {
-            Cast(cf[k * cTA_], corners[k * cTA_], RoundMode::CAST_NONE, cLen);
-          }
-        }
+        LocalTensor<T> corners = LoadCorners(featQue_, featGm_, viewBase, C_, c0, cLen, cTA_, cr);
+        LocalTensor<float> cf = CornersF32(corners, featFBuf_, cr, cTA_, cLen, true);
         Muls(top, go, wl, cLen);
-        Muls(val, cf, cw[0], cLen);
-        Axpy(val, cf[cTA_], cw[1], cLen);
-        Axpy(val, cf[2 * cTA_], cw[2], cLen);
-        Axpy(val, cf[3 * cTA_], cw[3], cLen);
+        BlendAllCorners(val, cf, cr, cTA_, cLen);
         Mul(prod, go, val, cLen);
         ReduceSum(redOut[l * 8], prod, redWork, cLen);
-        // d/dw = hh (v1 - v0) + lh (v3 - v2); d/dh = hw (v2 - v0) + lw (v3 - v1)
-        Sub(tmp, cf[cTA_], cf, cLen);
-        Muls(tmp, tmp, hh, cLen);
-        Sub(scr, cf[3 * cTA_], cf[2 * cTA_], cLen);
-        Axpy(tmp, scr, lh, cLen);
-        Mul(tmp, tmp, top, cLen);
-        Axpy(gxy, tmp, static_cast<float>(W - 1), cLen);
-        Sub(tmp, cf[2 * cTA_], cf, cLen);
-        Muls(tmp, tmp, hw, cLen);
-        Sub(scr, cf[3 * cTA_], cf[cTA_], cLen);
-        Axpy(tmp, scr, lw, cLen);
-        Mul(tmp, tmp, top, cLen);
-        Axpy(gxy[cTA_], tmp, static_cast<float>(H - 1), cLen);
+        AddLocationGrad(gxy, cf, top, tmp, scr, cr, cTA_, cLen, static_cast<float>(W - 1), static_cast<float>(H - 1));
         featQue_.FreeTensor(corners);
-        LocalTensor<float> gf = gfQue_.AllocTensor<float>();
-        for (int k = 0; k < 4; ++k)
-          if (ok[k]) Muls(gf[k * cTA_], top, cw[k], cLen);
-        gfQue_.EnQue(gf);
-        gf = gfQue_.DeQue<float>();
-        SetAtomicAdd<float>();
-        for (int k = 0; k < 4; ++k) {
-          if (!ok[k]) continue;
-          DataCopyPad(gFeatGm_[(viewBase + pix[k]) * C_ + c0], gf[k * cTA_],
-                      DataCopyExtParams{1, static_cast<uint32_t>(cLen * 4), 0, 0, 0});
-        }
-        SetAtomicNone();
-        gfQue_.FreeTensor(gf);
+        ScatterCornerGrads(gfQue_, gFeatGm_, viewBase, C_, c0, cLen, cTA_, top, cr);
       }
       ReduceSum(redOut[L_ * 8], gxy, redWork, cLen);
       ReduceSum(redOut[(L_ + 1) * 8], gxy[cTA_], redWork, cLen);
