@@ -8,36 +8,16 @@
 
 #include <vector>
 
-#include "deformable_aggregation/deformable_aggregation_math.h"
+#include "deformable_aggregation/deformable_aggregation_check.h"
 
 namespace ascend_ops {
 namespace deformable_aggregation {
 namespace {
 
-Dims dims_of(const at::Tensor& feat, const at::Tensor& loc, const at::Tensor& weights) {
-  return Dims{feat.size(0), feat.size(1), feat.size(2), loc.size(1), loc.size(2), loc.size(3),
-              weights.size(4), weights.size(5)};
-}
-
-void check(const at::Tensor& feat, const at::Tensor& shape, const at::Tensor& start, const at::Tensor& loc,
-           const at::Tensor& weights) {
-  TORCH_CHECK(feat.dim() == 3 && loc.dim() == 5 && weights.dim() == 6 && shape.dim() == 3 && start.dim() == 2,
-              "deformable_aggregation: expected mc_ms_feat [bs,num_feat,C], spatial_shape [cams,scales,2], "
-              "scale_start_index [cams,scales], sampling_location [bs,A,P,cams,2], weights [bs,A,P,cams,scales,G]");
-  TORCH_CHECK(shape.scalar_type() == at::kInt && start.scalar_type() == at::kInt,
-              "deformable_aggregation: spatial_shape and scale_start_index must be int32");
-  TORCH_CHECK(loc.scalar_type() == feat.scalar_type() && weights.scalar_type() == feat.scalar_type(),
-              "deformable_aggregation: mc_ms_feat, sampling_location and weights must share a dtype");
-  TORCH_CHECK(weights.size(5) > 0 && feat.size(2) % weights.size(5) == 0,
-              "deformable_aggregation: C (mc_ms_feat.shape[2]) must be divisible by G (weights.shape[5])");
-  TORCH_CHECK(loc.size(0) == feat.size(0) && loc.size(3) == shape.size(0) && weights.size(4) == shape.size(1),
-              "deformable_aggregation: inconsistent bs / cams / scales between arguments");
-}
-
 at::Tensor forward_cpu(const at::Tensor& mc_ms_feat, const at::Tensor& spatial_shape,
                        const at::Tensor& scale_start_index, const at::Tensor& sampling_location,
                        const at::Tensor& weights) {
-  check(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights);
+  check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights);
   const auto feat = mc_ms_feat.contiguous(), loc = sampling_location.contiguous(), w = weights.contiguous();
   const auto shape = spatial_shape.contiguous(), start = scale_start_index.contiguous();
   const Dims d = dims_of(feat, loc, w);
@@ -89,7 +69,7 @@ at::Tensor forward_cpu(const at::Tensor& mc_ms_feat, const at::Tensor& spatial_s
 std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(
     const at::Tensor& grad_output, const at::Tensor& mc_ms_feat, const at::Tensor& spatial_shape,
     const at::Tensor& scale_start_index, const at::Tensor& sampling_location, const at::Tensor& weights) {
-  check(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights);
+  check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights);
   const auto feat = mc_ms_feat.contiguous(), loc = sampling_location.contiguous(), w = weights.contiguous();
   const auto shape = spatial_shape.contiguous(), start = scale_start_index.contiguous();
   const Dims d = dims_of(feat, loc, w);
