@@ -24,6 +24,18 @@ def _mmcv_python():
     return os.path.expanduser("~/.cache/ascend-kit/sparse4d-venv/bin/python")
 
 
+def _rank_rows(stdout):
+    """The workers' JSON rows. Two ranks share stdout, so one line can hold both objects:
+    scan for every object instead of parsing line by line."""
+    decoder, rows = json.JSONDecoder(), []
+    start = stdout.find('{"rank"')
+    while start != -1:
+        row, end = decoder.raw_decode(stdout, start)
+        rows.append(row)
+        start = stdout.find('{"rank"', end)
+    return rows
+
+
 def test_cpu_ddp_with_datacontainers_and_patched_init_dist():
     py = _mmcv_python()
     if not os.path.exists(py) or subprocess.run([py, "-c", PROBE], capture_output=True).returncode != 0:
@@ -36,7 +48,7 @@ def test_cpu_ddp_with_datacontainers_and_patched_init_dist():
     r = subprocess.run([py, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", port,
                         str(WORKER)], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    rows = [json.loads(l) for l in r.stdout.splitlines() if l.startswith('{"rank"')]
+    rows = _rank_rows(r.stdout)
     assert sorted(x["rank"] for x in rows) == [0, 1]
     # per-rank gradients of sum(fc(x)) are 2 and 4 per weight; DDP averages them to 3
     for x in rows:
