@@ -81,6 +81,21 @@ def _float(text, path, no, what):
         raise LogParseError(path, no, f"{what} {text!r} is not a number") from None
 
 
+def _malformed(path, no, what, line):
+    return LogParseError(path, no, f"malformed {what} (truncated?): {line.strip()[:120]!r}")
+
+
+def _records(lines, path, head, full, what):
+    """Yield (line number, match of `full`) for every line where `head` finds a record; a line
+    that starts a record but does not parse whole raises LogParseError naming FILE:LINE."""
+    for no, line in enumerate(lines, 1):
+        if head.search(line):
+            m = full.search(line)
+            if not m:
+                raise _malformed(path, no, what, line)
+            yield no, m
+
+
 # ---------------------------------------------------------------- training formats
 
 _MMCV_HEAD = re.compile(r"(?:^|\s)(Iter|Epoch) \[(\d+)")
@@ -90,12 +105,7 @@ _KV = re.compile(r"([A-Za-z_][\w./-]*): (" + NUM + r")(?=,|\s*$)")
 
 def _mmcv(lines, path):
     steps, total = [], None
-    for no, line in enumerate(lines, 1):
-        if not _MMCV_HEAD.search(line):
-            continue
-        m = _MMCV_LINE.search(line)
-        if not m:
-            raise LogParseError(path, no, f"malformed mmcv training line (truncated?): {line.strip()[:120]!r}")
+    for no, m in _records(lines, path, _MMCV_HEAD, _MMCV_LINE, "mmcv training line"):
         if m.group(1):
             step, total = int(m.group(1)), int(m.group(2))
         else:
@@ -118,12 +128,7 @@ _SB_DATA = re.compile(r"data: (" + NUM + r")ms")
 
 def _sparsebev(lines, path):
     steps, total = [], None
-    for no, line in enumerate(lines, 1):
-        if not _SB_HEAD.search(line):
-            continue
-        m = _SB_LINE.search(line)
-        if not m:
-            raise LogParseError(path, no, f"malformed SparseBEV training line (truncated?): {line.strip()[:120]!r}")
+    for no, m in _records(lines, path, _SB_HEAD, _SB_LINE, "SparseBEV training line"):
         if m.group(1):
             epoch, epochs, i, per_epoch = (int(m.group(k)) for k in (1, 2, 3, 4))
             step, total = (epoch - 1) * per_epoch + i, epochs * per_epoch
@@ -156,7 +161,7 @@ def _openpcdet(lines, path):
             continue
         m = _PCD_LINE.search(line)
         if not m:
-            raise LogParseError(path, no, f"malformed OpenPCDet training line (truncated?): {line.strip()[:120]!r}")
+            raise _malformed(path, no, "OpenPCDet training line", line)
         epochs, per_epoch = int(m.group(2)), int(m.group(4))
         total = epochs * per_epoch
         step = int(m.group(8))
@@ -173,12 +178,7 @@ _KIT_PAIR = re.compile(r" ([^\s=]+)=(" + NUM + r")")
 
 def _kit_steps(lines, path):
     steps, total = [], None
-    for no, line in enumerate(lines, 1):
-        if not _KIT_STEP_HEAD.search(line):
-            continue
-        m = _KIT_STEP.search(line)
-        if not m:
-            raise LogParseError(path, no, f"malformed kit step line (truncated?): {line.strip()[:120]!r}")
+    for no, m in _records(lines, path, _KIT_STEP_HEAD, _KIT_STEP, "kit step line"):
         if m.group(2):
             total = int(m.group(2))
         scalars = {k: float(v) for k, v in _KIT_PAIR.findall(m.group(5))}
@@ -202,7 +202,7 @@ def _torchpack_scalars(lines, path):
         if _TP_SCALAR_HEAD.search(line):
             m = _TP_SCALAR.search(line)
             if not m:
-                raise LogParseError(path, no, f"malformed torchpack scalar line (truncated?): {line.strip()[:120]!r}")
+                raise _malformed(path, no, "torchpack scalar line", line)
             out.append((no, epoch, m.group(1), float(m.group(2))))
     return out
 
@@ -266,7 +266,7 @@ def _nuscenes(lines, path):
         m = _NUSC_LINE.search(line)
         if not m:
             if re.search(r"(?<![\w/\[])(mAP|NDS):\s*$", line) or re.search(r"(?<![\w/\[])(mAP|NDS): " + NUM + r"\S", line):
-                raise LogParseError(path, no, f"malformed nuScenes metric line (truncated?): {line.strip()[:120]!r}")
+                raise _malformed(path, no, "nuScenes metric line", line)
             continue
         key, value = m.group(1), float(m.group(2))
         found[key] = _pct(value) if METRIC_UNITS[key] == "percent" else value
@@ -303,7 +303,7 @@ def _kitti(lines, path):
         if _KITTI_ROW_HEAD.search(line):
             m = _KITTI_ROW.search(line)
             if not m:
-                raise LogParseError(path, no, f"malformed KITTI AP row (truncated?): {line.strip()[:120]!r}")
+                raise _malformed(path, no, "KITTI AP row", line)
             if current is None:
                 continue
             rows_seen += 1
@@ -336,7 +336,7 @@ def _waymo(lines, path):
         if m:
             found[f"{m.group(1)}_{m.group(2)}/{m.group(3)}"] = _pct(m.group(4))
             continue
-        raise LogParseError(path, no, f"malformed Waymo metric line (truncated?): {line.strip()[:120]!r}")
+        raise _malformed(path, no, "Waymo metric line", line)
     if not found:
         raise LogParseError(path, None, "no Waymo metric lines ('LEVEL_2/APH mAP: ...') found")
     return found
@@ -348,12 +348,7 @@ _KIT_METRIC = re.compile(r"\[ascend-kit\] metric ([^\s=]+)=(" + NUM + r")\s*$")
 
 def _kit_metrics(lines, path, required=True):
     found = {}
-    for no, line in enumerate(lines, 1):
-        if not _KIT_METRIC_HEAD.search(line):
-            continue
-        m = _KIT_METRIC.search(line)
-        if not m:
-            raise LogParseError(path, no, f"malformed kit metric line (truncated?): {line.strip()[:120]!r}")
+    for no, m in _records(lines, path, _KIT_METRIC_HEAD, _KIT_METRIC, "kit metric line"):
         found[m.group(1)] = float(m.group(2))
     if required and not found:
         raise LogParseError(path, None, "no kit metric lines ('[ascend-kit] metric NAME=VALUE') found")
