@@ -69,7 +69,6 @@ def main(argv=None):
     p.add_argument("--json", default=None, help="write results here")
     args = p.parse_args(argv)
     import sklearn
-    import torch
     n_init = args.n_init if args.n_init == "auto" else int(args.n_init)
     results = []
     for dist in args.dists.split(","):
@@ -83,9 +82,9 @@ def main(argv=None):
                       f"x{r['time_ratio_wall']:.1f} wall, x{r['time_ratio_cpu']:.1f} cpu; inertia ratio "
                       f"{r['inertia_ratio']:.5f} (ours {r['ours']['n_iter']} it, sklearn "
                       f"{r['sklearn']['n_iter']} it)", flush=True)
-    meta = dict(python=platform.python_version(), sklearn=sklearn.__version__, torch=torch.__version__,
-                numpy=np.__version__, machine=platform.processor() or platform.machine(),
-                torch_threads=torch.get_num_threads())
+    from ascend_ops.cli.bench import environment
+    meta = dict(environment(["cpu"]), sklearn=sklearn.__version__, numpy=np.__version__,
+                machine=platform.processor() or platform.machine())
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(meta=meta, results=results), f, indent=2)

@@ -200,12 +200,14 @@ def test_argument_errors_are_named(capsys):
     assert rc == 2 and "--num-devices must be >= 1" in err
     rc, _, err = launch(capsys, "full", "--device", "cpu", "--cfg", "novalue", "--dry-run")
     assert rc == 2 and "--cfg expects KEY=VALUE" in err
+    rc, _, err = launch(capsys, "full", "--device", "cpu", "--idle-timeout", "-1", "--dry-run")
+    assert rc == 2 and "--idle-timeout must be >= 0" in err
     rc, _, err = launch(capsys, "full", "--device", "npu")  # not a dry run: the device must exist
     assert rc == 2 and "--device: device 'npu' was asked for but is not available" in err
     rc, out, _ = launch(capsys, "full", "--help")
     assert rc == 0
     for arg in ("--device", "--num-devices", "--num-npu", "--batch-size", "--max-steps", "--work-dir",
-                "--seed", "--dry-run", "--precision", "--nnodes", "--master-addr"):
+                "--seed", "--dry-run", "--precision", "--nnodes", "--master-addr", "--idle-timeout"):
         assert arg in out
 
 
@@ -261,12 +263,27 @@ def test_interrupt_stops_the_ranks_and_writes_an_interrupted_result(tmp_path):
     assert p.returncode == 130, p.stderr[-2000:]
     r = load_result(os.path.join(work, "result.json"))
     assert r["status"] == "interrupted" and [s for s, _ in r["loss_curve"]] == [1, 2]
+    _assert_rank_gone(work)
+
+
+def test_watchdog_stops_a_silent_run_and_writes_a_failed_result(tmp_path):
+    work = str(tmp_path / "hung")
+    p = script("train_performance_8p.sh", "--device", "cpu", "--num-devices", "1", "--work-dir", work,
+               "--max-steps", "6", "--idle-timeout", "15", env={"TOY_HANG_AT_STEP": "3", "TOY_LOG_FORMAT": "kit"})
+    assert p.returncode == 124, p.stderr[-2000:]
+    r = load_result(os.path.join(work, "result.json"))
+    assert r["status"] == "failed" and "training printed nothing for 15 s (--idle-timeout)" in r["error"]
+    assert [s for s, _ in r["loss_curve"]] == [1, 2]
+    _assert_rank_gone(work)
+
+
+def _assert_rank_gone(work):
+    import time
     rank_pid = json.load(open(os.path.join(work, "ak_train_rank0.json")))["pid"]
     for _ in range(20):  # the orphaned rank is reaped by init shortly after it dies
         try:
             os.kill(rank_pid, 0)
         except ProcessLookupError:
-            break
+            return
         time.sleep(0.5)
-    else:
-        pytest.fail(f"rank 0 (pid {rank_pid}) still runs after the launcher was interrupted")
+    pytest.fail(f"rank 0 (pid {rank_pid}) still runs after the launcher stopped the run")

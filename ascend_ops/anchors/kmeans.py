@@ -5,16 +5,18 @@
     result.n_iter int, result.converged bool
 
 Algorithm (same objective as sklearn's KMeans, exact Lloyd iterations):
-1. Seeding: greedy k-means++ (sklearn's variant, 2 + ln k candidates per step) on a seeded
-   random sample of max(20 k, 20000) points, then Lloyd on it (best of `n_init` seedings).
+1. Seeding: greedy k-means++ (sklearn's variant, 2 + ln k candidates per step; the native op
+   ascend_ops::kmeanspp on cpu) on a seeded random sample of max(20 k, 20000) points, then Lloyd on it (best of `n_init` seedings).
 2. Warm start: Lloyd on nested random subsets growing by `level_factor`, each stopped once
    fewer than `warm_changed` of its points change label.
 3. Lloyd on all points until no label changes, `max_iter`, or sklearn's `tol` rule.
-   - cpu ("bounds" engine, numpy + scipy): per point an upper bound to its centre and a lower
-     bound to all others; per centre its 16 nearest centres, so only nearby centres' shifts
-     loosen a point's bounds (triangle inequality for the rest). Points whose bounds fail are
-     re-assigned against their centre's neighbour list (cKDTree fallback); cluster sums are
-     updated incrementally.
+   - cpu ("bounds" engine): per point an upper bound to its centre and a lower bound to all
+     others; per centre its 16 nearest centres, so only nearby centres' shifts loosen a point's
+     bounds (triangle inequality for the rest). The per-point work (bound updates, exact
+     re-assignment of the points whose bounds fail, against their centre's neighbour list or
+     all centres) is the native op ascend_ops::kmeans_bounds_step (multi-threaded C++; its
+     pure-PyTorch reference when not built, reported once); cluster sums are updated
+     incrementally from the moved points; the centre neighbourhoods come from a cKDTree.
    - cuda / npu / cpu ("dense" engine, torch): chunked ||x||^2 - 2 x.c + ||c||^2 distances in
      float32 (never n x k at once), cluster sums by one-hot matmul (no atomics).
 Determinism: the same seed, input and engine give bit-identical results.
@@ -24,6 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from ..ops.kmeans_bounds_step import kmeans_bounds_step
+from ..ops.kmeanspp import kmeanspp as kmeanspp_op
 
 __all__ = ["KMeansResult", "kmeans", "kmeanspp", "inertia"]
 
@@ -64,32 +69,16 @@ def inertia(points, centers):
 
 
 def kmeanspp(x, k, rng, n_local_trials=None):
-    """Greedy k-means++ seeding (sklearn's variant). x (n, d) float64 -> (k, d) float64."""
-    n, dim = x.shape
+    """Greedy k-means++ seeding (sklearn's variant) drawing from numpy Generator `rng`:
+    x (n, d) float64 -> (k, d) float64. The seeding runs in the op ascend_ops::kmeanspp."""
+    n = x.shape[0]
     if n_local_trials is None:
         n_local_trials = 2 + int(math.log(k))
-    xt = np.ascontiguousarray(x.T)                      # (d, n): one contiguous row per axis
-    centers = np.empty((k, dim))
     first = int(rng.integers(n))
-    centers[0] = x[first]
-    closest = ((x - x[first]) ** 2).sum(1)
-    pot = float(closest.sum())
-    d = np.empty((n_local_trials, n))
-    tmp = np.empty((n_local_trials, n))
-    for c in range(1, k):
-        r = rng.random(n_local_trials) * pot
-        cand = np.minimum(np.searchsorted(np.cumsum(closest), r), n - 1)
-        d.fill(0.0)
-        for j in range(dim):
-            np.subtract(xt[j][None, :], x[cand, j][:, None], out=tmp)
-            tmp *= tmp
-            d += tmp
-        np.minimum(d, closest[None, :], out=d)
-        pots = d.sum(1)
-        best = int(np.argmin(pots))
-        closest, pot = d[best].copy(), float(pots[best])
-        centers[c] = x[cand[best]]
-    return centers
+    r = rng.random((k - 1, n_local_trials))            # the same stream as one draw per step
+    x = np.ascontiguousarray(x, np.float64)
+    idx = kmeanspp_op(torch.from_numpy(x), first, torch.from_numpy(r)).numpy()
+    return x[idx]
 
 
 def _sums(x, labels, k):
@@ -107,7 +96,7 @@ def _relocate_empty(x, centers, counts, dist, labels):
 
 
 class _BoundsLloyd:
-    """Bounded Lloyd on cpu (numpy + scipy cKDTree); exact: the same steps as plain Lloyd.
+    """Bounded Lloyd on cpu (kmeans_bounds_step + scipy cKDTree); exact: the same steps as plain Lloyd.
 
     Per point: label, upper >= distance to its centre, lower <= distance to every other centre.
     Per centre: its `m` nearest centres `nb` (itself first) and `radius` = distance to the
@@ -122,7 +111,7 @@ class _BoundsLloyd:
     def __init__(self, x, centers, workers):
         from scipy.spatial import cKDTree
         self._tree = cKDTree
-        self.x, self.k, self.workers = x, centers.shape[0], workers
+        self.x, self.k, self.workers = np.ascontiguousarray(x, np.float64), centers.shape[0], workers
         self.m = min(self.neighbours, self.k)
         self.centers = centers.copy()
         self.stats = []                                    # per step: (bound fails, re-assigned, moved)
@@ -138,7 +127,7 @@ class _BoundsLloyd:
         tree = self._tree(centers)
         d, nb = tree.query(centers, k=self.m)
         nb = nb.astype(np.int64)
-        radius = d[:, -1] if self.m < self.k else np.full(self.k, np.inf)
+        radius = d[:, -1].copy() if self.m < self.k else np.full(self.k, np.inf)
         self_col = nb[:, 0] == np.arange(self.k)
         if not self_col.all():                             # duplicate centres: put self first
             rows = np.flatnonzero(~self_col)
@@ -158,29 +147,6 @@ class _BoundsLloyd:
         self.counts = np.bincount(self.labels, minlength=self.k)
         self.nb, self.radius, self.half = self._neighbourhood(self.centers)
 
-    def _local_assign(self, idx, centers, nb, radius, chunk=1 << 16):
-        """Exact nearest centre for points idx whose current centre is at distance upper[idx]
-        <= radius / 2; returns (labels, nearest distance, lower bound on the others)."""
-        ext = np.vstack([centers, np.full((1, centers.shape[1]), 1e150)])
-        out_l = np.empty(idx.size, np.int64)
-        out_d = np.empty(idx.size)
-        out_s = np.empty(idx.size)
-        for s in range(0, idx.size, chunk):
-            ids = idx[s:s + chunk]
-            lab = self.labels[ids]
-            cand = nb[lab]                                 # (c, m)
-            diff = ext[cand] - self.x[ids][:, None, :]      # (c, m, d)
-            dist = np.einsum("cmd,cmd->cm", diff, diff)
-            best = np.argmin(dist, axis=1)
-            rows = np.arange(ids.size)
-            d1 = dist[rows, best]
-            dist[rows, best] = np.inf
-            d2 = dist.min(axis=1) if dist.shape[1] > 1 else np.full(ids.size, np.inf)
-            out_l[s:s + chunk] = cand[rows, best]
-            out_d[s:s + chunk] = np.sqrt(d1)
-            out_s[s:s + chunk] = np.minimum(np.sqrt(d2), radius[lab] - self.upper[ids])
-        return out_l, out_d, out_s
-
     def step(self):
         """Move centres to their means, then re-assign. Returns (label changes, centre shift^2)."""
         old = self.centers
@@ -193,46 +159,26 @@ class _BoundsLloyd:
             self._full_assign()
             self.stats.append((self.x.shape[0], self.x.shape[0], self.x.shape[0]))
             return self.x.shape[0], float((shift ** 2).sum())
-        # lower bounds: neighbours (old list) moved by at most near[a]; the rest were at least
-        # radius[a] - upper away and moved by at most the largest shift
+        # neighbours (old list) moved by at most near[a]; the rest by at most the largest shift
         shift_nb = shift[self.nb]
         shift_nb[:, 0] = 0.0
         near = shift_nb.max(1)
-        lab = self.labels
-        self.lower = np.minimum(self.lower - near[lab], self.radius[lab] - self.upper - shift.max())
-        self.upper += shift[lab]
+        radius_old = self.radius
         self.nb, self.radius, self.half = self._neighbourhood(new)
-        bound = np.maximum(self.lower, self.half[lab])
-        cand = np.flatnonzero(self.upper > bound)
-        n_cand = cand.size
-        if cand.size:
-            diff = self.x[cand] - new[lab[cand]]
-            self.upper[cand] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-            cand = cand[self.upper[cand] > bound[cand]]
-        changed = 0
-        if cand.size:
-            local = 2.0 * self.upper[cand] <= self.radius[lab[cand]]
-            new_lab = np.empty(cand.size, np.int64)
-            d1 = np.empty(cand.size)
-            d2 = np.empty(cand.size)
-            if local.any():
-                new_lab[local], d1[local], d2[local] = self._local_assign(cand[local], new, self.nb, self.radius)
-            if not local.all():
-                far = ~local
-                d, i = self._tree(new).query(self.x[cand[far]], k=2, workers=self._workers(int(far.sum())))
-                new_lab[far], d1[far], d2[far] = i[:, 0], d[:, 0], d[:, 1]
-            old_lab = lab[cand]
-            self.labels[cand], self.upper[cand], self.lower[cand] = new_lab, d1, d2
-            moved = new_lab != old_lab
-            if moved.any():
-                idx, src, dst = cand[moved], old_lab[moved], new_lab[moved]
-                xm = self.x[idx]
-                self.sums -= _sums(xm, src, self.k)
-                self.sums += _sums(xm, dst, self.k)
-                self.counts += np.bincount(dst, minlength=self.k) - np.bincount(src, minlength=self.k)
-                changed = int(idx.size)
-        self.stats.append((n_cand, cand.size, changed))
-        return changed, float((shift ** 2).sum())
+        t = torch.from_numpy
+        moved, src, counts = kmeans_bounds_step(
+            t(self.x), t(self.labels), t(self.upper), t(self.lower), t(new), t(shift), t(near), t(radius_old),
+            float(shift.max()), t(self.nb), t(self.radius), t(self.half))
+        idx, src = moved.numpy(), src.numpy()
+        if idx.size:
+            dst = self.labels[idx]
+            xm = self.x[idx]
+            self.sums -= _sums(xm, src, self.k)
+            self.sums += _sums(xm, dst, self.k)
+            self.counts += np.bincount(dst, minlength=self.k) - np.bincount(src, minlength=self.k)
+        failed, reassigned = (int(c) for c in counts)
+        self.stats.append((failed, reassigned, int(idx.size)))
+        return int(idx.size), float((shift ** 2).sum())
 
     def refresh(self):
         """Recompute cluster sums exactly (limits drift of the incremental updates)."""

@@ -5,7 +5,6 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 
 import torch
@@ -16,15 +15,8 @@ IMPLS = ("native", "baseline", "reference")
 
 def git_commit():
     """(commit, dirty) of the kit's checkout, or (None, None) outside a git checkout."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    try:
-        commit = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
-                                    capture_output=True, text=True, check=True).stdout.strip())
-        return commit, dirty
-    except (OSError, subprocess.CalledProcessError):
-        return None, None
+    from ascend_ops.results.writer import git_commit as commit_of
+    return commit_of(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def bench_case(opcase, case_name, device_type, dtype, quick, warmup, repeat, budget_s, seed=0):

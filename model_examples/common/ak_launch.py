@@ -11,11 +11,13 @@ import glob
 import importlib.util
 import json
 import os
+import queue
 import shlex
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,6 +82,8 @@ def build_parser(mode, model):
     a("--master-addr", default="127.0.0.1" if mode != "multi" else None, help="address of node 0")
     a("--master-port", type=int, default=None, help="rendezvous port (default: a free port; multi: 29500)")
     a("--result", default=None, help="result file (default <work-dir>/result.json)")
+    a("--idle-timeout", type=float, default=3600, metavar="SECONDS",
+      help="stop the run when the ranks print nothing for this long (a hang); 0 = never (default 3600)")
     a("--dry-run", action="store_true", help="print environment and commands, run nothing")
     if mode == "multi":
         a("--mode", default="full", choices=["full", "performance"], help="run kind (default full)")
@@ -140,6 +144,7 @@ def make_context(mode, adapter_path, argv):
         _positive(name.replace("_", "-"), getattr(args, name))
     _positive("warmup-steps", args.warmup_steps, 0)
     _positive("seed", args.seed, 0)
+    _positive("idle-timeout", args.idle_timeout, 0)
     if not 0 <= args.node_rank < args.nnodes:
         raise LaunchError(f"--node-rank must be in [0, {args.nnodes}), got {args.node_rank}")
 
@@ -174,7 +179,7 @@ def make_context(mode, adapter_path, argv):
         overrides=_parse_cfg(args.cfg), extra_args=extra,
         master_addr=args.master_addr, master_port=args.master_port or free_port(),
         result_path=os.path.abspath(args.result or os.path.join(work_dir, "result.json")),
-        dry_run=args.dry_run, model=adapter.MODEL)
+        idle_timeout=args.idle_timeout or None, dry_run=args.dry_run, model=adapter.MODEL)
     return adapter, ctx
 
 
@@ -221,19 +226,47 @@ class Interrupted(Exception):
     pass
 
 
-def run_logged(cmd, env, cwd, log_path):
+class Hung(Exception):
+    """The ranks printed nothing for longer than --idle-timeout; they were stopped."""
+
+
+def _pump(stream, lines):
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def run_logged(cmd, env, cwd, log_path, idle_timeout=None):
     """Run cmd in its own process group, echo and capture its output; return the exit status.
-    On SIGINT/SIGTERM the whole group is stopped and Interrupted is raised."""
+    On SIGINT/SIGTERM the whole group is stopped and Interrupted is raised; when it prints
+    nothing for idle_timeout seconds (None: no limit) it is stopped and Hung is raised."""
     with open(log_path, "w", encoding="utf-8") as log:
         proc = None
         try:
             proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     start_new_session=True, text=True, errors="replace", bufsize=1)
-            for line in proc.stdout:
+            lines = queue.Queue()
+            threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
+            last = time.monotonic()
+            while True:
+                try:
+                    line = lines.get(timeout=1.0)
+                except queue.Empty:
+                    if idle_timeout and time.monotonic() - last > idle_timeout:
+                        _stop(proc)
+                        raise Hung() from None
+                    continue
+                if line is None:
+                    break
+                last = time.monotonic()
                 sys.stdout.write(line)
                 log.write(line)
                 log.flush()
-            return proc.wait()
+            try:  # output closed: the group is exiting
+                return proc.wait(timeout=idle_timeout)
+            except subprocess.TimeoutExpired:
+                _stop(proc)
+                raise Hung() from None
         except (KeyboardInterrupt, Interrupted):
             if proc is not None:
                 _stop(proc)
@@ -396,15 +429,22 @@ def main(argv):
     logs = {"train": os.path.join(ctx.work_dir, "ak_train.log"), "eval": None}
     status, error, rc, train, metrics = "ok", None, 0, None, {}
     t0 = time.time()
+    phase = "training"
     try:
-        rc = run_logged(train_cmd, dict(env, ASCEND_KIT_PHASE="train"), cwd, logs["train"])
+        rc = run_logged(train_cmd, dict(env, ASCEND_KIT_PHASE="train"), cwd, logs["train"], ctx.idle_timeout)
         if rc != 0:
             status, error = "failed", f"training exited with status {rc} (log: {logs['train']})"
         elif eval_cmd:
+            phase = "evaluation"
             logs["eval"] = os.path.join(ctx.work_dir, "ak_eval.log")
-            rc = run_logged(eval_cmd, dict(env, ASCEND_KIT_PHASE="eval"), cwd, logs["eval"])
+            rc = run_logged(eval_cmd, dict(env, ASCEND_KIT_PHASE="eval"), cwd, logs["eval"], ctx.idle_timeout)
             if rc != 0:
                 status, error = "failed", f"evaluation exited with status {rc} (log: {logs['eval']})"
+    except Hung:
+        log = logs["eval"] if phase == "evaluation" else logs["train"]
+        status, rc = "failed", 124
+        error = (f"{phase} printed nothing for {ctx.idle_timeout:g} s (--idle-timeout): stopped every rank as "
+                 f"hung (log: {log})")
     except (Interrupted, KeyboardInterrupt):
         status, error, rc = "interrupted", "interrupted by a signal", 130
     finally:  # from here on a signal ends the launcher; the result is written atomically anyway
