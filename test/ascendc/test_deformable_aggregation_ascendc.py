@@ -9,11 +9,14 @@ import pytest
 import torch
 
 from ascend_ops.ops.deformable_aggregation import deformable_aggregation_reference
+from _parity import AscendCOp, assert_close
 
 sim = pytest.importorskip("ascend_ops.ascendc_sim", reason="Ascend C CPU harness (ascend_ops.ascendc_sim) not available")
 
-OP_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "kernels", "deformable_aggregation")
-INPUTS = ("mc_ms_feat", "spatial_shape", "scale_start_index", "sampling_location", "weights")
+OP = AscendCOp(sim, os.path.join(os.path.dirname(__file__), "..", "..", "kernels", "deformable_aggregation"),
+                "DeformableAggregation", ("mc_ms_feat", "spatial_shape", "scale_start_index", "sampling_location", "weights"),
+                ("grad_mc_ms_feat", "grad_sampling_location", "grad_weights"), deformable_aggregation_reference)
+run_forward, run_backward, reference_grads = OP.forward, OP.backward, OP.reference_grads
 
 
 def make_case(bs, A, P, cams, level_shapes, C, G, dtype=torch.float32, seed=0, lo=-0.15, hi=1.15):
@@ -33,43 +36,6 @@ def make_case(bs, A, P, cams, level_shapes, C, G, dtype=torch.float32, seed=0, l
     return feat, shape, start, loc, w
 
 
-def run_forward(case, profile="ascend910b", **kw):
-    res = sim.run_op(OP_DIR, "DeformableAggregation", inputs=dict(zip(INPUTS, case)), outputs={"out": None},
-                     profile=profile, check_coverage=True, **kw)
-    return res.outputs["out"], res.report
-
-
-def run_backward(case, grad_out, profile="ascend910b", **kw):
-    feat = case[0]
-    outputs = {"grad_mc_ms_feat": torch.zeros(feat.shape, dtype=torch.float32),   # atomics need zeros
-               "grad_sampling_location": None, "grad_weights": None}
-    inputs = dict(zip(INPUTS, case))
-    inputs["grad_output"] = grad_out
-    res = sim.run_op(OP_DIR, "DeformableAggregationGrad", inputs=inputs, outputs=outputs, profile=profile,
-                     check_coverage=["grad_sampling_location", "grad_weights"], **kw)
-    # The feature gradient is atomic-accumulated into zeros (untouched pixels stay 0), so only the
-    # two row-owned outputs are coverage-checked.
-    o = res.outputs
-    return (o["grad_mc_ms_feat"], o["grad_sampling_location"], o["grad_weights"]), res.report
-
-
-def reference_grads(case, grad_out):
-    """float64 autograd of the reference, from the (possibly low-precision) inputs."""
-    feat, shape, start, loc, w = case
-    f, l, ww = (t.double().requires_grad_(True) for t in (feat, loc, w))
-    out = deformable_aggregation_reference(f, shape, start, l, ww)
-    out.backward(grad_out.double())
-    return out.detach(), f.grad, l.grad, ww.grad
-
-
-def assert_close(name, got, want, rtol, atol):
-    got, want = got.double(), want.double()
-    err = (got - want).abs()
-    bound = atol + rtol * want.abs()
-    assert bool((err <= bound).all()), (f"{name}: max abs err {err.max().item():.3e}, "
-                                         f"worst excess {(err - bound).max().item():.3e}")
-
-
 CASES = {
     # name: (bs, A, P, cams, level shapes, C, G)
     "aligned": (2, 5, 3, 2, [(6, 9), (3, 5), (2, 2)], 32, 4),
@@ -83,7 +49,7 @@ CASES = {
 def test_forward_fp32(name):
     case = make_case(*CASES[name], seed=sum(map(ord, name)))
     out, report = run_forward(case)
-    want = deformable_aggregation_reference(*(t.double() if t.is_floating_point() else t for t in case))
+    want = OP.reference_out(case)
     assert_close("out", out, want, rtol=1e-5, atol=1e-5)
     assert report["ub_peak_max"] <= report["ub_limit_bytes"]
 
@@ -117,7 +83,7 @@ def test_edge_corners_read_zero():
     """Samples just inside (0, 1): their outer bilinear corners fall off the map and read 0."""
     case = make_case(1, 6, 2, 1, [(3, 4), (2, 2)], 16, 4, seed=4, lo=0.001, hi=0.05)
     out, _ = run_forward(case)
-    want = deformable_aggregation_reference(*(t.double() if t.is_floating_point() else t for t in case))
+    want = OP.reference_out(case)
     assert out.abs().sum() > 0
     assert_close("out", out, want, rtol=1e-5, atol=1e-5)
 

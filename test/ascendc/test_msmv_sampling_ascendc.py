@@ -9,11 +9,14 @@ import pytest
 import torch
 
 from ascend_ops.ops.msmv_sampling import _reference_flat
+from _parity import AscendCOp, assert_close
 
 sim = pytest.importorskip("ascend_ops.ascendc_sim", reason="Ascend C CPU harness (ascend_ops.ascendc_sim) not available")
 
-OP_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "kernels", "msmv_sampling")
-INPUTS = ("feat", "spatial_shapes", "level_start_index", "sampling_locations", "scale_weights")
+OP = AscendCOp(sim, os.path.join(os.path.dirname(__file__), "..", "..", "kernels", "msmv_sampling"), "MsmvSampling",
+                ("feat", "spatial_shapes", "level_start_index", "sampling_locations", "scale_weights"),
+                ("grad_feat", "grad_sampling_locations", "grad_scale_weights"), _reference_flat)
+run_forward, run_backward, reference_grads = OP.forward, OP.backward, OP.reference_grads
 
 
 def make_case(B, N, Q, P, level_shapes, C, dtype=torch.float32, seed=0, lo=-0.1, hi=1.1, zlo=-0.1, zhi=1.1):
@@ -33,41 +36,6 @@ def make_case(B, N, Q, P, level_shapes, C, dtype=torch.float32, seed=0, lo=-0.1,
     return feat, shapes, starts, loc, w
 
 
-def run_forward(case, profile="ascend910b", **kw):
-    res = sim.run_op(OP_DIR, "MsmvSampling", inputs=dict(zip(INPUTS, case)), outputs={"out": None},
-                     profile=profile, check_coverage=True, **kw)
-    return res.outputs["out"], res.report
-
-
-def run_backward(case, grad_out, profile="ascend910b", **kw):
-    outputs = {"grad_feat": torch.zeros(case[0].shape, dtype=torch.float32),      # atomics need zeros
-               "grad_sampling_locations": None, "grad_scale_weights": None}
-    inputs = dict(zip(INPUTS, case))
-    inputs["grad_output"] = grad_out
-    res = sim.run_op(OP_DIR, "MsmvSamplingGrad", inputs=inputs, outputs=outputs, profile=profile,
-                     check_coverage=["grad_sampling_locations", "grad_scale_weights"], **kw)
-    # The feature gradient is atomic-accumulated into zeros (untouched pixels stay 0), so only the
-    # two row-owned outputs are coverage-checked.
-    o = res.outputs
-    return (o["grad_feat"], o["grad_sampling_locations"], o["grad_scale_weights"]), res.report
-
-
-def reference_grads(case, grad_out):
-    feat, shapes, starts, loc, w = case
-    f, l, ww = (t.double().requires_grad_(True) for t in (feat, loc, w))
-    out = _reference_flat(f, shapes, starts, l, ww)
-    out.backward(grad_out.double())
-    return out.detach(), f.grad, l.grad, ww.grad
-
-
-def assert_close(name, got, want, rtol, atol):
-    got, want = got.double(), want.double()
-    err = (got - want).abs()
-    bound = atol + rtol * want.abs()
-    assert bool((err <= bound).all()), (f"{name}: max abs err {err.max().item():.3e}, "
-                                         f"worst excess {(err - bound).max().item():.3e}")
-
-
 CASES = {
     # name: (B, N, Q, P, level shapes, C)
     "small": (2, 3, 5, 4, [(6, 8), (3, 4)], 16),
@@ -80,7 +48,7 @@ CASES = {
 def test_forward_fp32(name):
     case = make_case(*CASES[name], seed=sum(map(ord, name)))
     out, report = run_forward(case)
-    want = _reference_flat(*(t.double() if t.is_floating_point() else t for t in case))
+    want = OP.reference_out(case)
     assert out.shape == want.shape
     assert_close("out", out, want, rtol=1e-5, atol=1e-5)
     assert report["ub_peak_max"] <= report["ub_limit_bytes"]
@@ -119,7 +87,7 @@ def test_view_rounding_half_away_from_zero():
     case = list(make_case(1, 5, 3, 2, [(4, 4)], 8, seed=12, lo=0.2, hi=0.8))
     case[3][0, :, :, 2] = torch.tensor([0.125, 0.375, 0.625]).view(3, 1)   # z*(N-1) = 0.5, 1.5, 2.5
     out, _ = run_forward(case)
-    want = _reference_flat(*(t.double() if t.is_floating_point() else t for t in case))
+    want = OP.reference_out(case)
     assert_close("out", out, want, rtol=1e-5, atol=1e-5)
 
 
