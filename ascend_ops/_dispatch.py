@@ -9,6 +9,7 @@ Environment:
   ASCEND_OPS_STRICT=1  - same as native: a missing native kernel raises MissingKernelError.
 """
 import os
+import sys
 import warnings
 
 import torch
@@ -44,10 +45,16 @@ def has_native_kernel(op_name, device_type):
     return torch._C._dispatch_has_kernel_for_dispatch_key(f"{NAMESPACE}::{op_name}", key)
 
 
+_compiler_is_compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)
+
+
 def is_compiling():
     """True while torch.compile / export traces (value checks that read tensors are skipped)."""
-    fn = getattr(getattr(torch, "compiler", None), "is_compiling", None)
-    return bool(fn and fn())
+    if _compiler_is_compiling is not None:
+        return bool(_compiler_is_compiling())
+    if "torch._dynamo" not in sys.modules:  # torch < 2.3 and nothing compiled yet
+        return False
+    return bool(torch._dynamo.is_compiling())  # written so that dynamo before 2.3 can trace it
 
 
 def _constant_under_compile(fn):

@@ -40,15 +40,10 @@ def register_autograd(op_name, backward, setup_context):
 def autograd_function(name, forward_op, backward, setup_context):
     """An autograd.Function calling `forward_op`, for torch < 2.4."""
 
-    def forward(*args):
-        return forward_op(*args)
-
     def fwd(ctx, *args):
         out = forward_op(*args)
         setup_context(ctx, args, out)
         return out
 
-    def bwd(ctx, *grads):
-        return backward(ctx, *grads)
-
-    return type(name, (torch.autograd.Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
+    # `backward` itself, not a wrapper forwarding *grads: dynamo before torch 2.2 fails on that
+    return type(name, (torch.autograd.Function,), {"forward": staticmethod(fwd), "backward": staticmethod(backward)})

@@ -37,5 +37,6 @@ def compute_dtype(*tensors):
     """The promoted float dtype of the inputs (no silent precision loss on mixed input)."""
     dtype = tensors[0].dtype
     for t in tensors[1:]:
-        dtype = torch.promote_types(dtype, t.dtype)
+        if t.dtype != dtype:  # (dynamo before torch 2.2 cannot trace promote_types; equal needs none)
+            dtype = torch.promote_types(dtype, t.dtype)
     return dtype
