@@ -15,6 +15,7 @@ The native CPU kernel sums in fixed blocks (independent of the thread count); th
 with torch, so the two may differ in the last bits of a sum, and only pick different points
 when two trials tie to that precision.
 """
+import numpy as np
 import torch
 
 from .. import _dispatch, _library
@@ -33,7 +34,7 @@ def _check(x, first, r):
                          f"{getattr(r, 'dtype', type(r).__name__)} {list(getattr(r, 'shape', []))}")
     if r.device != x.device:
         raise ValueError(f"{OP}: r must be on x's device {x.device}, got {r.device}")
-    if not (isinstance(first, int) and 0 <= first < x.shape[0]):
+    if not (isinstance(first, int) and not isinstance(first, bool) and 0 <= first < x.shape[0]):
         raise ValueError(f"{OP}: first must be an int in [0, n = {x.shape[0]}), got {first!r}")
     if r.shape[0] + 1 > x.shape[0]:
         raise ValueError(f"{OP}: r asks for k = {r.shape[0] + 1} centres from n = {x.shape[0]} points")
@@ -41,7 +42,7 @@ def _check(x, first, r):
 
 def kmeanspp(x, first, r):
     """Indices of the k-means++ centres; see the module docstring."""
-    first = int(first) if isinstance(first, int) or hasattr(first, "__index__") else first
+    first = int(first) if isinstance(first, np.integer) else first
     _check(x, first, r)
     if _dispatch.use_native(OP, x.device.type):
         return _op(x.contiguous(), first, r.contiguous())

@@ -39,11 +39,11 @@ struct Seeding {
     return s;
   }
 
+  // closest_i = |x_i - cand_0|^2 (init) or min(closest_i, |x_i - cand_0|^2) (update); then
   // partial[b, j] = sum over block b of min(closest_i, |x_i - cand_j|^2) for j < count
-  // (init: closest_i itself is set to |x_i - cand_0|^2 first)
   template <int DIM>
-  void pass(int64_t count, bool update, bool init) {
-    for (int64_t j = 0; j < count; ++j)
+  void pass(int64_t count, bool init, bool update) {
+    for (int64_t j = 0; j < std::max<int64_t>(count, 1); ++j)
       std::copy(x + cand[j] * dim, x + cand[j] * dim + dim, cand_xyz.begin() + j * dim);
     at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
@@ -51,13 +51,15 @@ struct Seeding {
         std::fill(acc, acc + count, 0.0);
         for (int64_t i = b * kBlock, end = std::min(n, (b + 1) * kBlock); i < end; ++i) {
           const double* p = x + i * dim;
-          if (init) closest[i] = sq_dist<DIM>(p, cand_xyz.data(), dim);
+          if (init || update) {
+            const double d = sq_dist<DIM>(p, cand_xyz.data(), dim);
+            if (init || d < closest[i]) closest[i] = d;
+          }
           const double near = closest[i];
           for (int64_t j = 0; j < count; ++j) {
             const double d = sq_dist<DIM>(p, cand_xyz.data() + j * dim, dim);
             acc[j] += d < near ? d : near;
           }
-          if (update) closest[i] = std::min(near, sq_dist<DIM>(p, cand_xyz.data(), dim));
         }
       }
     });
@@ -66,7 +68,7 @@ struct Seeding {
   template <int DIM>
   void run(int64_t first, const double* r, int64_t k, int64_t* chosen) {
     cand[0] = chosen[0] = first;
-    pass<DIM>(1, false, true);
+    pass<DIM>(1, true, false);  // closest = |x - first|^2; partial = its block sums
     double pot = sum_blocks(0);
     for (int64_t c = 1; c < k; ++c) {
       double running = 0.0;  // sampling by D^2: first i with cumsum(closest)[i] >= r * pot
@@ -84,7 +86,7 @@ struct Seeding {
       }
       chosen[c] = cand[best];
       cand[0] = cand[best];
-      pass<DIM>(1, true, false);  // closest = min(closest, |x - best|^2); its sum is best_pot
+      pass<DIM>(0, false, true);  // closest = min(closest, |x - best|^2); its sum is best_pot
       pot = best_pot;
     }
   }
