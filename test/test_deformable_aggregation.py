@@ -4,7 +4,7 @@ import re
 import pytest
 import torch
 
-import ascend_ops
+import ascend_ops  # noqa: F401  (loads the kernel libraries)
 from ascend_ops.opcases import deformable_aggregation as case
 from ascend_ops.opcases._harness import leaves
 from ascend_ops.ops.deformable_aggregation import deformable_aggregation, deformable_aggregation_reference

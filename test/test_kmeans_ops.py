@@ -1,7 +1,6 @@
 """The K-means ops kmeans_bounds_step and kmeanspp: native CPU kernels against their pure-PyTorch
 references, bound validity, thread-count independence, the fallback report and bad input."""
 import importlib
-import warnings
 
 import numpy as np
 import pytest
