@@ -1,18 +1,20 @@
-// sparse2bev CPU kernels. Deterministic (no atomics, results independent of the thread count):
-// 1. one serial pass numbers the occupied BEV columns in ascending cell order (and writes the
-//    mask);
-// 2. forward: per block of kChanBlock channels (one task each), every voxel is added, in input
-//    order, to its column's row of a compact [columns, C] accumulator (float32 for float32 /
-//    float16 / bfloat16 input, float64 for float64), then the task writes its channels of the
-//    [B, C, Y, X] output plane by plane, each element exactly once (zeros for empty cells);
-// 3. backward: per channel block, the occupied columns' gradients are read from grad_bev in
-//    ascending cell order (streaming) into a compact [columns, C] buffer, then every voxel copies
-//    its column's row: grad_features[i, c] = grad_bev[b_i, c, y_i, x_i].
+// sparse2bev CPU kernels. Deterministic: no atomics, and every sum runs in input order whatever
+// the thread count.
+// 1. One serial pass numbers the occupied BEV columns in ascending cell order, writes the mask and
+//    lists each column's voxels in input order (a stable counting sort).
+// 2. Forward: per column (parallel over columns), the voxels' feature rows are summed in input
+//    order into a compact [columns, C] accumulator (float32 for float32 / float16 / bfloat16 input,
+//    float64 for float64); then per (batch item, block of kChanBlock channels) (parallel) the
+//    planes are zeroed and the occupied cells written in ascending order.
+// 3. Backward: per (batch item, channel block) (parallel) the occupied columns' gradients are read
+//    from grad_bev in ascending cell order into a compact [columns, C] buffer; then every voxel
+//    copies its column's row: grad_features[i, c] = grad_bev[b_i, c, y_i, x_i].
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
 #include <algorithm>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -24,26 +26,40 @@ namespace {
 
 constexpr int64_t kChanBlock = 16;
 
-// The occupied columns: column[i] = compact index of voxel i's BEV cell, numbered in ascending
-// cell order; cells[k] = the flat cell of compact column k. Optionally sets mask[cell] = 1.
+// The occupied columns, numbered in ascending cell order: cells[k] = flat cell of column k;
+// column[i] = column of voxel i; the voxels of column k are order[start[k] .. start[k + 1]) in
+// input order; batch_start[b] = first column of batch item b (batch_start[B] = number of columns).
 struct Columns {
-  std::vector<int64_t> column, cells;
+  std::vector<int64_t> cells, column, order, start, batch_start;
+  int64_t count() const { return static_cast<int64_t>(cells.size()); }
 };
 
 template <typename Index>
 Columns number_columns(const Index* coors, const Dims& d, int32_t* mask) {
-  const int64_t ncell = d.batch * plane_size(d);
+  const int64_t ncell = d.batch * plane_size(d), hw = plane_size(d);
   std::vector<int64_t> of_cell(ncell, -1);
   Columns cols;
-  cols.column.resize(d.voxels);
   for (int64_t i = 0; i < d.voxels; ++i) of_cell[voxel_cell(coors + 4 * i, d)] = 0;
+  cols.batch_start.assign(d.batch + 1, 0);
   for (int64_t cell = 0; cell < ncell; ++cell) {
     if (of_cell[cell] < 0) continue;
-    of_cell[cell] = static_cast<int64_t>(cols.cells.size());
+    of_cell[cell] = cols.count();
     cols.cells.push_back(cell);
+    cols.batch_start[cell / hw + 1] += 1;
     if (mask != nullptr) mask[cell] = 1;
   }
-  for (int64_t i = 0; i < d.voxels; ++i) cols.column[i] = of_cell[voxel_cell(coors + 4 * i, d)];
+  for (int64_t b = 0; b < d.batch; ++b) cols.batch_start[b + 1] += cols.batch_start[b];
+  const int64_t ncol = cols.count();
+  cols.column.resize(d.voxels);
+  cols.start.assign(ncol + 1, 0);
+  for (int64_t i = 0; i < d.voxels; ++i) {
+    cols.column[i] = of_cell[voxel_cell(coors + 4 * i, d)];
+    cols.start[cols.column[i] + 1] += 1;
+  }
+  for (int64_t k = 0; k < ncol; ++k) cols.start[k + 1] += cols.start[k];
+  cols.order.resize(d.voxels);
+  std::vector<int64_t> next(cols.start.begin(), cols.start.end() - 1);
+  for (int64_t i = 0; i < d.voxels; ++i) cols.order[next[cols.column[i]]++] = i;
   return cols;
 }
 
@@ -58,31 +74,34 @@ Columns columns_of(const char* op, const at::Tensor& coors, const Dims& d, int32
 template <typename T>
 using acc_t = typename std::conditional<std::is_same<T, double>::value, double, float>::type;
 
+// Tasks over (batch item, channel block).
+inline int64_t plane_tasks(const Dims& d) { return d.batch * ((d.channels + kChanBlock - 1) / kChanBlock); }
+
 template <typename T>
 void forward_typed(const T* F, const Columns& cols, const Dims& d, T* out) {
   using A = acc_t<T>;
-  const int64_t C = d.channels, hw = plane_size(d), ncol = static_cast<int64_t>(cols.cells.size());
-  const int64_t nblocks = (C + kChanBlock - 1) / kChanBlock;
-  std::vector<A> acc(ncol * C);
-  at::parallel_for(0, nblocks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t blk = begin; blk < end; ++blk) {
-      const int64_t c0 = blk * kChanBlock, c1 = std::min(C, c0 + kChanBlock);
-      for (int64_t k = 0; k < ncol; ++k) std::fill(&acc[k * C + c0], &acc[k * C + c1], A(0));
-      for (int64_t i = 0; i < d.voxels; ++i) {  // input order: deterministic sums
-        A* row = &acc[cols.column[i] * C];
-        const T* f = F + i * C;
-        for (int64_t c = c0; c < c1; ++c) row[c] += static_cast<A>(f[c]);
+  const int64_t C = d.channels, hw = plane_size(d), ncol = cols.count();
+  std::unique_ptr<A[]> acc(new A[std::max<int64_t>(1, ncol * C)]);
+  at::parallel_for(0, ncol, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      A* row = &acc[k * C];
+      std::fill(row, row + C, A(0));
+      for (int64_t j = cols.start[k]; j < cols.start[k + 1]; ++j) {  // input order
+        const T* f = F + cols.order[j] * C;
+        for (int64_t c = 0; c < C; ++c) row[c] += static_cast<A>(f[c]);
       }
-      // Write the block's planes: cells in ascending order, each output element once.
-      int64_t k = 0;
-      for (int64_t b = 0; b < d.batch; ++b) {
-        T* planes = out + (b * C + c0) * hw;
-        for (int64_t c = c0; c < c1; ++c) std::fill(planes + (c - c0) * hw, planes + (c - c0 + 1) * hw, T(0));
-        for (; k < ncol && cols.cells[k] < (b + 1) * hw; ++k) {
-          const int64_t yx = cols.cells[k] - b * hw;
-          const A* row = &acc[k * C];
-          for (int64_t c = c0; c < c1; ++c) planes[(c - c0) * hw + yx] = static_cast<T>(row[c]);
-        }
+    }
+  });
+  const int64_t nblocks = (C + kChanBlock - 1) / kChanBlock;
+  at::parallel_for(0, plane_tasks(d), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t b = task / nblocks, c0 = (task % nblocks) * kChanBlock, nc = std::min(C - c0, kChanBlock);
+      T* planes = out + (b * C + c0) * hw;
+      std::fill(planes, planes + nc * hw, T(0));
+      for (int64_t k = cols.batch_start[b]; k < cols.batch_start[b + 1]; ++k) {
+        const int64_t yx = cols.cells[k] - b * hw;
+        const A* row = &acc[k * C + c0];
+        for (int64_t c = 0; c < nc; ++c) planes[c * hw + yx] = static_cast<T>(row[c]);
       }
     }
   });
@@ -105,22 +124,24 @@ std::tuple<at::Tensor, at::Tensor> forward_cpu(const at::Tensor& features, const
 
 template <typename T>
 void backward_typed(const T* G, const Columns& cols, const Dims& d, T* out) {
-  const int64_t C = d.channels, hw = plane_size(d), ncol = static_cast<int64_t>(cols.cells.size());
+  const int64_t C = d.channels, hw = plane_size(d), ncol = cols.count();
   const int64_t nblocks = (C + kChanBlock - 1) / kChanBlock;
-  std::vector<T> col_grad(ncol * C);
-  at::parallel_for(0, nblocks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t blk = begin; blk < end; ++blk) {
-      const int64_t c0 = blk * kChanBlock, c1 = std::min(C, c0 + kChanBlock);
-      for (int64_t k = 0; k < ncol; ++k) {
-        const int64_t b = cols.cells[k] / hw, yx = cols.cells[k] - b * hw;
-        const T* g = G + (b * C) * hw + yx;
-        T* row = &col_grad[k * C];
-        for (int64_t c = c0; c < c1; ++c) row[c] = g[c * hw];
+  std::unique_ptr<T[]> col_grad(new T[std::max<int64_t>(1, ncol * C)]);   // written before read
+  at::parallel_for(0, plane_tasks(d), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t b = task / nblocks, c0 = (task % nblocks) * kChanBlock, nc = std::min(C - c0, kChanBlock);
+      const T* planes = G + (b * C + c0) * hw;
+      for (int64_t k = cols.batch_start[b]; k < cols.batch_start[b + 1]; ++k) {
+        const int64_t yx = cols.cells[k] - b * hw;
+        T* row = &col_grad[k * C + c0];
+        for (int64_t c = 0; c < nc; ++c) row[c] = planes[c * hw + yx];
       }
-      for (int64_t i = 0; i < d.voxels; ++i) {
-        const T* row = &col_grad[cols.column[i] * C];
-        std::copy(row + c0, row + c1, out + i * C + c0);
-      }
+    }
+  });
+  at::parallel_for(0, d.voxels, 256, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const T* row = &col_grad[cols.column[i] * C];
+      std::copy(row, row + C, out + i * C);
     }
   });
 }
