@@ -256,3 +256,27 @@ def test_int64_index_is_narrowed_only_when_it_fits():
     huge = args[2].long() + 2 ** 31
     with pytest.raises(ValueError, match="scale_start_index"):
         oc.native(args[0], args[1], huge, args[3], args[4])
+
+
+def _dispatcher_bad_inputs():
+    """Direct torch.ops.ascend_ops calls (no Python checks) with a wrong rank or a wrong dtype
+    kind for each tensor argument: the native kernels must raise, never read out of bounds."""
+    out = []
+    for oc in OPCASES:
+        spec = oc.spec
+        good = spec.prepare(_args(oc))
+        for i, decl in enumerate(spec.inputs):
+            if not isinstance(decl, _contract.TensorArg):
+                continue
+            t = good[i]
+            variants = {"rank": t.unsqueeze(0), "dtype": t.to(torch.int32) if decl.kind == "float" else t.to(torch.float32)}
+            for what, bad in variants.items():
+                args = tuple(bad if j == i else a for j, a in enumerate(good))
+                out.append(pytest.param(oc, args, id=f"{oc.OP}-{decl.name}-{what}"))
+    return out
+
+
+@pytest.mark.parametrize("opcase,args", _dispatcher_bad_inputs())
+def test_dispatcher_refuses_malformed_arguments(opcase, args):
+    with pytest.raises(RuntimeError):
+        opcase.spec.forward_op(*args)
