@@ -280,3 +280,21 @@ def _dispatcher_bad_inputs():
 def test_dispatcher_refuses_malformed_arguments(opcase, args):
     with pytest.raises(RuntimeError):
         opcase.spec.forward_op(*args)
+
+
+def test_unordered_outputs_compare_as_sets_and_ints_exactly():
+    """The harness's comparison rules, on a hand-made unordered spec with an int and a float output."""
+    spec = _contract.OpSpec(name="probe", inputs=(), reference=None, fake=None, ordered=False,
+                            outputs=(_contract.Output("coors", "int"), _contract.Output("feats", "float")))
+    coors = torch.tensor([[0, 2], [0, 1], [1, 0]])
+    feats = torch.tensor([[2.0], [1.0], [3.0]])
+    perm = torch.tensor([2, 0, 1])
+    a = [o.index_select(0, h.row_order(spec, (coors, feats))) for o in (coors, feats)]
+    b = [o.index_select(0, h.row_order(spec, (coors[perm], feats[perm]))) for o in (coors[perm], feats[perm])]
+    assert not h.compare(spec, (0.0, 0.0), a, b)
+    assert h.compare(spec, (0.0, 0.0), a, [b[0], b[1] + 1e-3])              # float values still count
+    assert h.compare(spec, (1.0, 1.0), [a[0] + 1, a[1]], b)                  # ints exactly, whatever the tolerance
+    assert h.compare(spec, (0.0, 0.0), [a[0][:2], a[1][:2]], b)              # a missing row is a shape problem
+    ordered = copy.copy(spec)
+    ordered.ordered = True
+    assert h.row_order(ordered, (coors, feats)) is None
