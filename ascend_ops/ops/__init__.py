@@ -2,6 +2,7 @@
 checks, pure-PyTorch reference and public function. Registering an op is one import line here."""
 from .deformable_aggregation import deformable_aggregation, deformable_aggregation_reference
 from .msmv_sampling import FlatMlvlFeats, flatten_mlvl_feats, msmv_sampling, msmv_sampling_reference
+from .sparse2bev import sparse2bev, sparse2bev_reference
 from . import kmeans_bounds_step as _kmeans_bounds_step, kmeanspp as _kmeanspp  # noqa: F401  (used by anchors.kmeans)
 
 import types as _types  # noqa: E402

@@ -18,8 +18,6 @@ Duplicate coordinates are all summed. The CPU kernel is deterministic (each sum 
 independent of the thread count); the CUDA and Ascend C kernels add with atomics, so their sums
 may differ in the last bits from run to run.
 """
-import operator
-
 import torch
 
 from .. import _dispatch
@@ -27,30 +25,6 @@ from . import _checks
 from . import _contract as c
 
 OP = "sparse2bev"
-
-
-def _int(name, value):
-    """`value` as a Python int (ints, numpy / 0-dim integer tensors); TypeError naming `name` otherwise."""
-    if isinstance(value, bool) or (isinstance(value, torch.Tensor) and (value.dim() != 0 or value.is_floating_point())):
-        raise TypeError(f"{OP}: {name} must be an int, got {value!r}")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{OP}: {name} must be an int, got {type(value).__name__}") from None
-
-
-def _spatial_shape(spatial_shape):
-    """(Z, Y, X) as ints; raises naming spatial_shape."""
-    if isinstance(spatial_shape, torch.Tensor):
-        spatial_shape = spatial_shape.tolist() if spatial_shape.dim() == 1 else spatial_shape
-    if not isinstance(spatial_shape, (list, tuple, torch.Size)) or len(spatial_shape) != 3:
-        raise ValueError(f"{OP}: spatial_shape must be 3 ints (Z, Y, X), got {spatial_shape!r}")
-    shape = [_int(f"spatial_shape[{k}]", v) for k, v in enumerate(spatial_shape)]
-    if min(shape) < 1:
-        raise ValueError(f"{OP}: spatial_shape entries must be >= 1, got {shape}")
-    return shape
-
-
 _COLUMNS = ("batch index", "z", "y", "x")
 
 
@@ -71,21 +45,14 @@ def check_coors_values(coors, spatial_shape, batch_size):
 
 
 def check_inputs(features, coors, spatial_shape, batch_size):
-    """Validate types, shapes, devices and (outside torch.compile) coordinate values; return
-    (M, C, (Z, Y, X), batch_size)."""
-    _checks.tensor(OP, "features", features, 2)
-    _checks.tensor(OP, "coors", coors, 2, kind="index")
-    _checks.same_device(OP, features=features, coors=coors)
+    """Op-specific validation after the contract's generic checks (tensor types and ranks, one
+    device, spatial_shape 3 ints >= 1, batch_size int >= 1): coors [M, 4] with M =
+    features.shape[0] and, outside torch.compile, every coordinate in range."""
     if coors.shape[1] != 4:
         raise ValueError(f"{OP}: coors must be [M, 4] (b, z, y, x), got shape {tuple(coors.shape)}")
     _checks.size(OP, "coors", coors, 0, features.shape[0], "features.shape[0] (M)")
-    shape = _spatial_shape(spatial_shape)
-    batch_size = _int("batch_size", batch_size)
-    if batch_size < 1:
-        raise ValueError(f"{OP}: batch_size must be >= 1, got {batch_size}")
     if coors.device.type != "meta" and not _dispatch.is_compiling():
-        check_coors_values(coors, shape, batch_size)
-    return features.shape[0], features.shape[1], shape, batch_size
+        check_coors_values(coors, [int(s) for s in spatial_shape], int(batch_size))
 
 
 def sparse2bev_reference(features, coors, spatial_shape, batch_size):
@@ -117,8 +84,8 @@ SPEC = c.OpSpec(
     name=OP,
     inputs=(c.TensorArg("features", "float", rank=2, differentiable=True),
             c.TensorArg("coors", "index", rank=2),
-            c.IntListArg("spatial_shape"),
-            c.IntArg("batch_size")),
+            c.IntListArg("spatial_shape", length=3, minimum=1),
+            c.IntArg("batch_size", minimum=1)),
     outputs=(c.Output("bev", "float"), c.Output("mask", "int")),
     check=check_inputs, reference=sparse2bev_reference, fake=_fake,
     backward="native", backward_fake=_fake_backward,
