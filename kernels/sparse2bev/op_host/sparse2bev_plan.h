@@ -91,6 +91,15 @@ inline std::string MakeForward(const Shape& s, uint64_t elem, uint64_t ubSize, u
   const uint64_t balanced = AlignUp(CeilDiv(hw, perPlane), kCellAlign);
   if (len > balanced) len = balanced;
   while (len > kCellAlign && ForwardBytes(cTile, len, elem, kTileVoxels) > ubSize) len -= kCellAlign;
+  // Each core runs ceil(tasks / coreNum) rounds (a voxel scan each); spread the cells evenly
+  // over rounds * coreNum tasks.
+  const uint64_t planes = s.batch * p.numCC;
+  const uint64_t rounds = CeilDiv(planes * CeilDiv(hw, len), coreNum);
+  const uint64_t perPlaneEven = rounds * coreNum / planes;
+  if (perPlaneEven > 0) {
+    const uint64_t even = AlignUp(CeilDiv(hw, perPlaneEven), kCellAlign);
+    if (even < len) len = even;
+  }
   if (len > hw) len = hw;   // one chunk covering a small plane exactly
   p.len = static_cast<uint32_t>(len);
   p.lenAl = static_cast<uint32_t>(AlignUp(len, kCellAlign));
