@@ -216,3 +216,18 @@ def test_raw_backward_checks_grad_bev():
     bad[0, 2] = shape[1]
     with pytest.raises(RuntimeError, match=r"coors\[0, 2\] \(y\)"):
         OP_BACKWARD(good, f, bad, shape, B)
+
+
+@pytest.mark.parametrize("device", [pytest.param("cuda", marks=pytest.mark.cuda), pytest.param("npu", marks=pytest.mark.npu)])
+@pytest.mark.parametrize("index_dtype", [torch.int32, torch.int64])
+def test_device_kernels_refuse_bad_coordinates(device, index_dtype):
+    """CUDA: the kernels skip the voxel and report it through a device flag; NPU: the binding
+    checks on the host. Either way the raw op raises naming coors and its row."""
+    f, co, shape, B = case.make_inputs(**case.SMALL, device=device, index_dtype=index_dtype)
+    bad = co.clone()
+    bad[6, 2] = shape[1] + 3
+    with pytest.raises(RuntimeError, match=r"coors\[6, 2\] \(y\)"):
+        OP(f, bad, shape, B)
+    grad_bev = torch.zeros(B, f.shape[1], shape[1], shape[2], device=device)
+    with pytest.raises(RuntimeError, match=r"coors\[6, 2\] \(y\)"):
+        OP_BACKWARD(grad_bev, f, bad, shape, B)
