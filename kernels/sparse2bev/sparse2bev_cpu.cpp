@@ -2,19 +2,20 @@
 // the thread count.
 // 1. One serial pass numbers the occupied BEV columns in ascending cell order, writes the mask and
 //    lists each column's voxels in input order (a stable counting sort).
-// 2. Forward: per column (parallel over columns), the voxels' feature rows are summed in input
-//    order into a compact [columns, C] accumulator (float32 for float32 / float16 / bfloat16 input,
-//    float64 for float64); then per (batch item, block of kChanBlock channels) (parallel) the
-//    planes are zeroed and the occupied cells written in ascending order.
-// 3. Backward: per (batch item, channel block) (parallel) the occupied columns' gradients are read
-//    from grad_bev in ascending cell order into a compact [columns, C] buffer; then every voxel
-//    copies its column's row: grad_features[i, c] = grad_bev[b_i, c, y_i, x_i].
+// 2. Forward: one parallel region over (batch item, block of kChanBlock channels): the task
+//    zeroes its planes, then per occupied column (ascending cells) sums its voxels' feature
+//    slices in input order (float32 for float32 / float16 / bfloat16 input, float64 for float64)
+//    and writes the cell once.
+// 3. Backward: one parallel region over the same tasks: per occupied column the gradients are
+//    read from grad_bev (ascending cells) and copied into the rows of the column's voxels:
+//    grad_features[i, c] = grad_bev[b_i, c, y_i, x_i].
+// One region per call keeps the cost of a busy machine (threads waiting for a core at the
+// region's barrier) to one wait.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
 #include <algorithm>
-#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -80,28 +81,22 @@ inline int64_t plane_tasks(const Dims& d) { return d.batch * ((d.channels + kCha
 template <typename T>
 void forward_typed(const T* F, const Columns& cols, const Dims& d, T* out) {
   using A = acc_t<T>;
-  const int64_t C = d.channels, hw = plane_size(d), ncol = cols.count();
-  std::unique_ptr<A[]> acc(new A[std::max<int64_t>(1, ncol * C)]);
-  at::parallel_for(0, ncol, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) {
-      A* row = &acc[k * C];
-      std::fill(row, row + C, A(0));
-      for (int64_t j = cols.start[k]; j < cols.start[k + 1]; ++j) {  // input order
-        const T* f = F + cols.order[j] * C;
-        for (int64_t c = 0; c < C; ++c) row[c] += static_cast<A>(f[c]);
-      }
-    }
-  });
+  const int64_t C = d.channels, hw = plane_size(d);
   const int64_t nblocks = (C + kChanBlock - 1) / kChanBlock;
   at::parallel_for(0, plane_tasks(d), 1, [&](int64_t begin, int64_t end) {
+    A sum[kChanBlock];
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / nblocks, c0 = (task % nblocks) * kChanBlock, nc = std::min(C - c0, kChanBlock);
       T* planes = out + (b * C + c0) * hw;
       std::fill(planes, planes + nc * hw, T(0));
       for (int64_t k = cols.batch_start[b]; k < cols.batch_start[b + 1]; ++k) {
+        std::fill(sum, sum + kChanBlock, A(0));
+        for (int64_t j = cols.start[k]; j < cols.start[k + 1]; ++j) {  // input order
+          const T* f = F + cols.order[j] * C + c0;
+          for (int64_t c = 0; c < nc; ++c) sum[c] += static_cast<A>(f[c]);
+        }
         const int64_t yx = cols.cells[k] - b * hw;
-        const A* row = &acc[k * C + c0];
-        for (int64_t c = 0; c < nc; ++c) planes[c * hw + yx] = static_cast<T>(row[c]);
+        for (int64_t c = 0; c < nc; ++c) planes[c * hw + yx] = static_cast<T>(sum[c]);
       }
     }
   });
@@ -124,24 +119,19 @@ std::tuple<at::Tensor, at::Tensor> forward_cpu(const at::Tensor& features, const
 
 template <typename T>
 void backward_typed(const T* G, const Columns& cols, const Dims& d, T* out) {
-  const int64_t C = d.channels, hw = plane_size(d), ncol = cols.count();
+  const int64_t C = d.channels, hw = plane_size(d);
   const int64_t nblocks = (C + kChanBlock - 1) / kChanBlock;
-  std::unique_ptr<T[]> col_grad(new T[std::max<int64_t>(1, ncol * C)]);   // written before read
   at::parallel_for(0, plane_tasks(d), 1, [&](int64_t begin, int64_t end) {
+    T value[kChanBlock];
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / nblocks, c0 = (task % nblocks) * kChanBlock, nc = std::min(C - c0, kChanBlock);
       const T* planes = G + (b * C + c0) * hw;
       for (int64_t k = cols.batch_start[b]; k < cols.batch_start[b + 1]; ++k) {
         const int64_t yx = cols.cells[k] - b * hw;
-        T* row = &col_grad[k * C + c0];
-        for (int64_t c = 0; c < nc; ++c) row[c] = planes[c * hw + yx];
+        for (int64_t c = 0; c < nc; ++c) value[c] = planes[c * hw + yx];
+        for (int64_t j = cols.start[k]; j < cols.start[k + 1]; ++j)
+          std::copy(value, value + nc, out + cols.order[j] * C + c0);
       }
-    }
-  });
-  at::parallel_for(0, d.voxels, 256, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const T* row = &col_grad[cols.column[i] * C];
-      std::copy(row, row + C, out + i * C);
     }
   });
 }
