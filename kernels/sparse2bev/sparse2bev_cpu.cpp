@@ -6,9 +6,9 @@
 //    zeroes its planes, then per occupied column (ascending cells) sums its voxels' feature
 //    slices in input order (float32 for float32 / float16 / bfloat16 input, float64 for float64)
 //    and writes the cell once.
-// 3. Backward: one parallel region over the same tasks: per occupied column the gradients are
-//    read from grad_bev (ascending cells) and copied into the rows of the column's voxels:
-//    grad_features[i, c] = grad_bev[b_i, c, y_i, x_i].
+// 3. Backward: one parallel region over the occupied columns (ascending cells): a column's C
+//    gradients are read from grad_bev (C streams moving forward together) and copied as whole
+//    rows into its voxels' rows: grad_features[i, c] = grad_bev[b_i, c, y_i, x_i].
 // One region per call keeps the cost of a busy machine (threads waiting for a core at the
 // region's barrier) to one wait.
 #include <ATen/ATen.h>
@@ -120,18 +120,14 @@ std::tuple<at::Tensor, at::Tensor> forward_cpu(const at::Tensor& features, const
 template <typename T>
 void backward_typed(const T* G, const Columns& cols, const Dims& d, T* out) {
   const int64_t C = d.channels, hw = plane_size(d);
-  const int64_t nblocks = (C + kChanBlock - 1) / kChanBlock;
-  at::parallel_for(0, plane_tasks(d), 1, [&](int64_t begin, int64_t end) {
-    T value[kChanBlock];
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t b = task / nblocks, c0 = (task % nblocks) * kChanBlock, nc = std::min(C - c0, kChanBlock);
-      const T* planes = G + (b * C + c0) * hw;
-      for (int64_t k = cols.batch_start[b]; k < cols.batch_start[b + 1]; ++k) {
-        const int64_t yx = cols.cells[k] - b * hw;
-        for (int64_t c = 0; c < nc; ++c) value[c] = planes[c * hw + yx];
-        for (int64_t j = cols.start[k]; j < cols.start[k + 1]; ++j)
-          std::copy(value, value + nc, out + cols.order[j] * C + c0);
-      }
+  at::parallel_for(0, cols.count(), 256, [&](int64_t begin, int64_t end) {
+    std::vector<T> value(C);
+    for (int64_t k = begin; k < end; ++k) {
+      const int64_t b = cols.cells[k] / hw, yx = cols.cells[k] - b * hw;
+      const T* g = G + b * C * hw + yx;
+      for (int64_t c = 0; c < C; ++c) value[c] = g[c * hw];   // C streams, ascending over k
+      for (int64_t j = cols.start[k]; j < cols.start[k + 1]; ++j)
+        std::copy(value.begin(), value.end(), out + cols.order[j] * C);
     }
   });
 }
