@@ -3,11 +3,9 @@ ascend_ops.opcases. Real use: OpenPCDet's dataset tools (gt database, augmentati
 KITTI-sized cloud against a frame's boxes."""
 import torch
 
-from ..ops import points_in_boxes as _ops
 from . import _points_in_boxes_data as data
 
 OP = "points_in_boxes_3d"
-DIFFERENTIABLE = ()
 REAL = dict(points=150_000, boxes=100)
 
 
@@ -41,14 +39,6 @@ def empty_boxes(device, dtype=torch.float32, seed=0, quick=False):
 
 def cases():
     return {"small": small, "real": real, "empty": empty, "empty_boxes": empty_boxes}
-
-
-def native(*args):
-    return _ops.points_in_boxes_3d(*args)
-
-
-def reference(*args):
-    return _ops.points_in_boxes_3d_reference(*args)
 
 
 def tolerance(dtype):

@@ -3,11 +3,9 @@ Real use (Ada3D drop_utils.py:35-41): the BEV cells of KITTI's 176 x 200 feature
 (x, y, 0, 1) against one frame's gt boxes [M, 8] (7 box values + class)."""
 import torch
 
-from ..ops import points_in_boxes as _ops
 from . import _points_in_boxes_data as data
 
 OP = "points_in_boxes_bev"
-DIFFERENTIABLE = ()
 REAL_BOXES = 40
 
 
@@ -41,14 +39,6 @@ def empty_boxes(device, dtype=torch.float32, seed=0, quick=False):
 
 def cases():
     return {"small": small, "real": real, "empty": empty, "empty_boxes": empty_boxes}
-
-
-def native(*args):
-    return _ops.points_in_boxes_bev(*args)
-
-
-def reference(*args):
-    return _ops.points_in_boxes_bev_reference(*args)
 
 
 def tolerance(dtype):

@@ -3,11 +3,9 @@ ascend_ops.opcases. Real use: point-wise target assignment (PointRCNN / PartA2 h
 of KITTI clouds against the padded gt boxes of each frame."""
 import torch
 
-from ..ops import points_in_boxes as _ops
 from . import _points_in_boxes_data as data
 
 OP = "points_in_boxes_first"
-DIFFERENTIABLE = ()
 REAL = dict(batch=2, points=150_000, boxes=64)
 
 
@@ -46,14 +44,6 @@ def empty_boxes(device, dtype=torch.float32, seed=0, quick=False):
 
 def cases():
     return {"small": small, "real": real, "empty": empty, "empty_boxes": empty_boxes}
-
-
-def native(*args):
-    return _ops.points_in_boxes_first(*args)
-
-
-def reference(*args):
-    return _ops.points_in_boxes_first_reference(*args)
 
 
 def tolerance(dtype):

@@ -49,13 +49,7 @@ FLOAT_DTYPES = (torch.float32, torch.float64)
 _REFERENCE_CHUNK = 1 << 22   # box x point pairs per reference step
 
 
-# -- checks -----------------------------------------------------------------------------------
-def _float(op, name, t, rank):
-    _checks.tensor(op, name, t, rank)
-    if t.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{op}: {name} must have dtype float32 or float64, got {str(t.dtype).replace('torch.', '')}")
-
-
+# -- checks (types, ranks, float32/float64 and one device are checked by the contract first) -----
 def _columns(op, name, t, minimum, exact, what):
     cols = t.shape[-1]
     if (exact and cols != minimum) or cols < minimum:
@@ -63,29 +57,20 @@ def _columns(op, name, t, minimum, exact, what):
         raise ValueError(f"{op}: {name} must have {rule} {minimum} columns ({what}), got shape {tuple(t.shape)}")
 
 
-def _check_2d(op, points, boxes, exact):
-    _float(op, "points", points, 2)
-    _float(op, "boxes", boxes, 2)
-    _checks.same_device(op, points=points, boxes=boxes)
-    _columns(op, "points", points, 3, exact, "x, y, z" + ("" if exact else ", ..."))
-    _columns(op, "boxes", boxes, 7, exact, "x, y, z, dx, dy, dz, heading" + ("" if exact else ", ..."))
-
-
 def check_bev(points, boxes):
-    """points [N, C1 >= 3], boxes [M, C2 >= 7], float32/float64, one device."""
-    _check_2d(BEV, points, boxes, exact=False)
+    """points [N, C1 >= 3], boxes [M, C2 >= 7] (Ada3D strides by C1 and C2)."""
+    _columns(BEV, "points", points, 3, False, "x, y, z, ...")
+    _columns(BEV, "boxes", boxes, 7, False, "x, y, z, dx, dy, dz, heading, ...")
 
 
 def check_3d(points, boxes):
-    """points [N, 3], boxes [M, 7], float32/float64, one device."""
-    _check_2d(BOX3D, points, boxes, exact=True)
+    """points [N, 3], boxes [M, 7] (roiaware_pool3d_utils.py:17-18 asserts it)."""
+    _columns(BOX3D, "points", points, 3, True, "x, y, z")
+    _columns(BOX3D, "boxes", boxes, 7, True, "x, y, z, dx, dy, dz, heading")
 
 
 def check_first(points, boxes):
-    """points [B, N, 3], boxes [B, T, 7], float32/float64, one device."""
-    _float(FIRST, "points", points, 3)
-    _float(FIRST, "boxes", boxes, 3)
-    _checks.same_device(FIRST, points=points, boxes=boxes)
+    """points [B, N, 3], boxes [B, T, 7] (roiaware_pool3d_utils.py:34-35 asserts it)."""
     _columns(FIRST, "points", points, 3, True, "x, y, z")
     _columns(FIRST, "boxes", boxes, 7, True, "x, y, z, dx, dy, dz, heading")
     _checks.size(FIRST, "boxes", boxes, 0, points.shape[0], "points.shape[0] (B)")
