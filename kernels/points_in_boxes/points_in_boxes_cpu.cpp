@@ -3,8 +3,9 @@
 //   points_in_boxes_3d    [N, 3],       [M, 7]       -> int32 [M, N]   (OpenPCDet points_in_boxes_cpu)
 //   points_in_boxes_first [B, N, 3],    [B, T, 7]    -> int32 [B, N]   (OpenPCDet points_in_boxes_gpu)
 // One Frame per box (rotation from std::cos / std::sin on the element type, i.e. glibc cosf/sinf for
-// float32 as in upstream's CPU build), then tasks of kChunk points: mask ops write out[box, chunk],
-// the first-box op loops boxes in order per point. No shared writes: deterministic.
+// float32 as in upstream's CPU build), then tasks of kChunk points (de-interleaved once): mask ops
+// write out[box, chunk] for every box, the first-box op visits the boxes in order and keeps each
+// point's first hit. No shared writes: deterministic.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
@@ -26,7 +27,7 @@ namespace ascend_ops {
 namespace points_in_boxes {
 namespace {
 
-constexpr int64_t kChunk = 2048;
+constexpr int64_t kChunk = 1024;
 
 template <typename T>
 std::vector<Frame<T>> make_frames(const T* boxes, int64_t count, int64_t stride, double margin) {
@@ -39,43 +40,59 @@ std::vector<Frame<T>> make_frames(const T* boxes, int64_t count, int64_t stride,
   return frames;
 }
 
-// out[i, j] = test(box i, point j) for the bev and 3d ops.
+// x, y, z of points [j0, j1) (row stride c1) into contiguous arrays, so that the per-box loops
+// below run over unit-stride data (the compiler vectorizes them; each lane does the same IEEE
+// float operations as the scalar expression).
+template <typename T>
+void load_chunk(const T* P, int64_t c1, int64_t j0, int64_t j1, T* x, T* y, T* z) {
+  for (int64_t j = j0; j < j1; ++j) {
+    const T* p = P + j * c1;
+    x[j - j0] = p[0];
+    y[j - j0] = p[1];
+    z[j - j0] = p[2];
+  }
+}
+
+// out[i, j] = test(box i, point j) for the bev and 3d ops; task = (chunk of points, all boxes).
 template <typename T, bool WithZ>
 void mask_kernel(const T* P, int64_t n, int64_t c1, const T* B, int64_t m, int64_t c2, double margin, int32_t* O) {
   const std::vector<Frame<T>> frames = make_frames(B, m, c2, margin);
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-  at::parallel_for(0, m * chunks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t i = task / chunks, j0 = (task % chunks) * kChunk, j1 = std::min(n, j0 + kChunk);
-      const Frame<T> f = frames[i];
-      int32_t* row = O + i * n;
-      for (int64_t j = j0; j < j1; ++j) {
-        const T* p = P + j * c1;
-        row[j] = WithZ ? inside_3d(f, p[0], p[1], p[2]) : inside_bev(f, p[0], p[1]);
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    T x[kChunk], y[kChunk], z[kChunk];
+    for (int64_t c = begin; c < end; ++c) {
+      const int64_t j0 = c * kChunk, len = std::min(n, j0 + kChunk) - j0;
+      load_chunk(P, c1, j0, j0 + len, x, y, z);
+      for (int64_t i = 0; i < m; ++i) {
+        const Frame<T> f = frames[i];
+        int32_t* row = O + i * n + j0;
+        for (int64_t j = 0; j < len; ++j)
+          row[j] = WithZ ? inside_3d(f, x[j], y[j], z[j]) : inside_bev(f, x[j], y[j]);
       }
     }
   });
 }
 
-// out[b, j] = index of the first box of batch item b containing point j, else -1.
+// out[b, j] = index of the first box of batch item b containing point j, else -1: the boxes are
+// visited in order and a point keeps the first box that contains it (upstream's loop with break).
 template <typename T>
 void first_kernel(const T* P, int64_t bs, int64_t n, const T* B, int64_t t, double margin, int32_t* O) {
   const std::vector<Frame<T>> frames = make_frames(B, bs * t, 7, margin);
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   at::parallel_for(0, bs * chunks, 1, [&](int64_t begin, int64_t end) {
+    T x[kChunk], y[kChunk], z[kChunk];
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t b = task / chunks, j0 = (task % chunks) * kChunk, j1 = std::min(n, j0 + kChunk);
-      const Frame<T>* fb = frames.data() + b * t;
-      for (int64_t j = j0; j < j1; ++j) {
-        const T* p = P + (b * n + j) * 3;
-        int32_t found = -1;
-        for (int64_t k = 0; k < t; ++k) {
-          if (inside_3d(fb[k], p[0], p[1], p[2])) {
-            found = static_cast<int32_t>(k);
-            break;
-          }
+      const int64_t b = task / chunks, j0 = (task % chunks) * kChunk, len = std::min(n, j0 + kChunk) - j0;
+      load_chunk(P + b * n * 3, 3, j0, j0 + len, x, y, z);
+      int32_t* found = O + b * n + j0;
+      std::fill(found, found + len, -1);
+      for (int64_t k = 0; k < t; ++k) {
+        const Frame<T> f = frames[b * t + k];
+        const int32_t kk = static_cast<int32_t>(k);
+        for (int64_t j = 0; j < len; ++j) {   // branch-free, so that it vectorizes
+          const bool take = (found[j] < 0) & inside_3d(f, x[j], y[j], z[j]);
+          found[j] = take ? kk : found[j];
         }
-        O[b * n + j] = found;
       }
     }
   });
