@@ -3,9 +3,11 @@
 //   PointsInBoxesBev(points [N, C1], boxes [M, C2], rotation [M, 2]) -> mask int32 [M, N]
 //   PointsInBoxes3d(points [N, 3], boxes [M, 7], rotation [M, 2]) -> mask int32 [M, N]
 //   PointsInBoxesFirst(points [B, N, 3], boxes [B, T, 7], rotation [B*T, 2]) -> box_index int32 [B, N]
-// The Ascend C kernels compute in float32 (the upstream's type): float64 input is refused here
-// rather than narrowed (use the CPU or ASCEND_OPS_BACKEND=reference for float64).
+// The Ascend C kernels compute in float32 (the upstream's type). float64 input is never narrowed:
+// it runs through the kit's CPU kernel of the same op (exact, float64 arithmetic; copies to and
+// from the host), found through the dispatcher.
 #include <ATen/ATen.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/core/DeviceGuard.h>
 #include <torch/library.h>
 
@@ -26,13 +28,18 @@ const char* aclnn_name(Kind kind) {
   return "";
 }
 
+// float64: the same op's CPU kernel on host copies, result back on the NPU.
+at::Tensor float64_via_cpu(Kind kind, const at::Tensor& points, const at::Tensor& boxes) {
+  const auto op = c10::Dispatcher::singleton()
+                      .findSchemaOrThrow((std::string("ascend_ops::") + op_name(kind)).c_str(), "")
+                      .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+  return op.call(points.cpu(), boxes.cpu()).to(points.device());
+}
+
 at::Tensor run_npu(Kind kind, const at::Tensor& points_in, const at::Tensor& boxes_in) {
   check_inputs(kind, points_in, boxes_in);
-  TORCH_CHECK(points_in.scalar_type() == at::kFloat, op_name(kind),
-              ": points must be float32 on the NPU (the Ascend C kernel computes in float32 like the upstream; "
-              "float64 is not narrowed silently: run it on the CPU or with ASCEND_OPS_BACKEND=reference), got ",
-              points_in.scalar_type());
   const c10::DeviceGuard guard(points_in.device());
+  if (points_in.scalar_type() == at::kDouble) return float64_via_cpu(kind, points_in, boxes_in);
   const auto points = points_in.contiguous(), boxes = boxes_in.contiguous();
   auto out = at::empty(output_shape(kind, points, boxes), points.options().dtype(at::kInt));
   if (out.numel() == 0) return out;
