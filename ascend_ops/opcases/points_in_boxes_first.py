@@ -72,6 +72,9 @@ def baseline(points, boxes):
     out = []
     for p, b in zip(points, boxes):
         inside = data.rotation_mask(p, b, 1e-5, with_z=True)           # [T, N]
+        if inside.shape[0] == 0:
+            out.append(torch.full(inside.shape[1:], -1, dtype=torch.int64, device=p.device))
+            continue
         first = inside.argmax(0)
         out.append(torch.where(inside.any(0), first, torch.full_like(first, -1)))
     return torch.stack(out).int() if out else torch.zeros(0, points.shape[1], dtype=torch.int32)
