@@ -209,3 +209,22 @@ def test_build_ascendc_dry_run_lists_ops(tmp_path):
         assert re.search(rf"^\s+{op} ", proc.stdout, re.M), (op, proc.stdout)
     assert str(tmp_path / "b" / "ascend_kit_ops.json") in proc.stdout
     assert "cmake -S" in proc.stdout and "--target ascendc_opp" in proc.stdout
+
+
+def test_parity_kernel_helper_any_outputs_and_attrs():
+    """_parity.AscendCKernel on an op with three inputs (one absent), two outputs (one int32) and
+    attributes; an output declared accumulated is passed zero-filled and not coverage-checked."""
+    from _parity import AscendCKernel
+    k = AscendCKernel(sim, PROBES / "attr_probe", "AttrProbe", ("x", "bias", "idx"), ("y", "count"),
+                      attrs={"k": 2, "alpha": 1.0})
+    x = torch.arange(8, dtype=torch.float32)
+    idx = torch.tensor([0, 2, 3], dtype=torch.int32)
+    (y, count), report = k.run((x, None, idx), attrs={"flag": True})
+    torch.testing.assert_close(y, -(x * 0.5))       # alpha 1 * weights[0] 0.25 * len(dims) 2
+    assert count.tolist() == [2] and count.dtype == torch.int32
+    acc = AscendCKernel(sim, PROBES / "attr_probe", "AttrProbe", ("x", "bias", "idx"), ("y", "count"),
+                        accumulated={"y": "x"}, attrs={"k": 0})
+    (y, _), _ = acc.run((x, x, idx))
+    torch.testing.assert_close(y, x * 0.25 + x)
+    with pytest.raises(AssertionError, match="not outputs"):
+        AscendCKernel(sim, PROBES / "attr_probe", "AttrProbe", ("x",), ("y",), accumulated={"z": "x"})

@@ -13,8 +13,10 @@
 //      tensors and the workspace stay alive until it has run.
 // Usage (with a device guard for the tensors' NPU set by the caller):
 //   ascend_ops::npu::call_aclnn("aclnnDeformableAggregation", in0, in1, ..., out0, ...);
-// Arguments in the OpDef's order: inputs (absent optional input: c10::nullopt or an undefined
-// c10::optional<at::Tensor>), outputs, then attributes, e.g.
+// Arguments in the order of the generated aclnn API: the OpDef's inputs (absent optional input:
+// c10::nullopt or an empty c10::optional<at::Tensor>), then its attributes, then its outputs
+// (as DrivingSDK calls them, e.g. mx_driving/csrc/Nms3d.cpp: EXEC_NPU_CMD(aclnnNms3d, boxes,
+// threshold, mask)):
 //   call_aclnn("aclnnSparse2Bev", features, coors, at::IntArrayRef(spatial_shape), batch_size, bev, mask);
 // Any integer type is passed as int64_t and float as double (the aclnn types of Int / Float attrs).
 #pragma once
