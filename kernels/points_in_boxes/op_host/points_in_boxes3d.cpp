@@ -11,7 +11,7 @@ static ge::graphStatus InferShapePointsInBoxes3d(gert::InferShapeContext* contex
   return optiling::pib_host::InferShape(context, false);
 }
 static ge::graphStatus InferDataTypePointsInBoxes3d(gert::InferDataTypeContext* context) {
-  return optiling::pib_host::InferInt32(context);
+  return ascend_kit::InferIODataTypes(context, optiling::pib_host::IO(false));
 }
 }  // namespace ge
 
@@ -19,7 +19,7 @@ namespace ops {
 class PointsInBoxes3d : public OpDef {
  public:
   explicit PointsInBoxes3d(const char* name) : OpDef(name) {
-    optiling::pib_host::AddInputsOutputs(*this, "mask");
+    ascend_kit::AddIO(*this, optiling::pib_host::IO(false));
     this->SetInferShape(ge::InferShapePointsInBoxes3d).SetInferDataType(ge::InferDataTypePointsInBoxes3d);
     this->AICore().SetTiling(optiling::TilingPointsInBoxes3d);
     ascend_kit::AddKitConfigs(*this);

@@ -11,7 +11,7 @@ static ge::graphStatus InferShapePointsInBoxesBev(gert::InferShapeContext* conte
   return optiling::pib_host::InferShape(context, false);
 }
 static ge::graphStatus InferDataTypePointsInBoxesBev(gert::InferDataTypeContext* context) {
-  return optiling::pib_host::InferInt32(context);
+  return ascend_kit::InferIODataTypes(context, optiling::pib_host::IO(false));
 }
 }  // namespace ge
 
@@ -19,7 +19,7 @@ namespace ops {
 class PointsInBoxesBev : public OpDef {
  public:
   explicit PointsInBoxesBev(const char* name) : OpDef(name) {
-    optiling::pib_host::AddInputsOutputs(*this, "mask");
+    ascend_kit::AddIO(*this, optiling::pib_host::IO(false));
     this->SetInferShape(ge::InferShapePointsInBoxesBev).SetInferDataType(ge::InferDataTypePointsInBoxesBev);
     this->AICore().SetTiling(optiling::TilingPointsInBoxesBev);
     ascend_kit::AddKitConfigs(*this);

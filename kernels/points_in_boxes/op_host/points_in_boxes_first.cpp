@@ -11,7 +11,7 @@ static ge::graphStatus InferShapePointsInBoxesFirst(gert::InferShapeContext* con
   return optiling::pib_host::InferShape(context, true);
 }
 static ge::graphStatus InferDataTypePointsInBoxesFirst(gert::InferDataTypeContext* context) {
-  return optiling::pib_host::InferInt32(context);
+  return ascend_kit::InferIODataTypes(context, optiling::pib_host::IO(true));
 }
 }  // namespace ge
 
@@ -19,7 +19,7 @@ namespace ops {
 class PointsInBoxesFirst : public OpDef {
  public:
   explicit PointsInBoxesFirst(const char* name) : OpDef(name) {
-    optiling::pib_host::AddInputsOutputs(*this, "box_index");
+    ascend_kit::AddIO(*this, optiling::pib_host::IO(true));
     this->SetInferShape(ge::InferShapePointsInBoxesFirst).SetInferDataType(ge::InferDataTypePointsInBoxesFirst);
     this->AICore().SetTiling(optiling::TilingPointsInBoxesFirst);
     ascend_kit::AddKitConfigs(*this);

@@ -78,18 +78,18 @@ inline ge::graphStatus InferShape(gert::InferShapeContext* context, bool batched
   return ge::GRAPH_SUCCESS;
 }
 
-inline ge::graphStatus InferInt32(gert::InferDataTypeContext* context) {
-  context->SetOutputDataType(0, ge::DT_INT32);
-  return ge::GRAPH_SUCCESS;
-}
-
-inline void AddInputsOutputs(ops::OpDef& def, const char* output) {
-  const std::vector<ge::DataType> f = {ge::DT_FLOAT};
-  const std::vector<ge::DataType> i = {ge::DT_INT32};
-  const std::vector<ge::Format> nd = {ge::FORMAT_ND};
-  for (const char* name : {"points", "boxes", "rotation"})
-    def.Input(name).ParamType(ops::REQUIRED).DataType(f).Format(nd).UnknownShapeFormat(nd);
-  def.Output(output).ParamType(ops::REQUIRED).DataType(i).Format(nd).UnknownShapeFormat(nd);
+// Inputs points, boxes, rotation (float32 only: the upstream's type); one int32 output.
+inline const ascend_kit::OpIO& IO(bool first) {
+  using ascend_kit::TensorDef;
+  static const ascend_kit::OpIO mask(
+      {TensorDef("points", ascend_kit::kFloat), TensorDef("boxes", ascend_kit::kFloat),
+       TensorDef("rotation", ascend_kit::kFloat)},
+      {TensorDef("mask", ascend_kit::kInt32)}, {ge::DT_FLOAT});
+  static const ascend_kit::OpIO index(
+      {TensorDef("points", ascend_kit::kFloat), TensorDef("boxes", ascend_kit::kFloat),
+       TensorDef("rotation", ascend_kit::kFloat)},
+      {TensorDef("box_index", ascend_kit::kInt32)}, {ge::DT_FLOAT});
+  return first ? index : mask;
 }
 
 }  // namespace pib_host
