@@ -6,8 +6,12 @@ import torch
 
 import ascend_ops  # noqa: F401  (loads the kernel libraries)
 from ascend_ops.opcases import deformable_aggregation as case
+from ascend_ops.ops._contract import get as _spec
 from ascend_ops.opcases._harness import leaves
 from ascend_ops.ops.deformable_aggregation import deformable_aggregation, deformable_aggregation_reference
+
+SPEC = _spec("deformable_aggregation")
+DIFF, NATIVE, REFERENCE = SPEC.differentiable, SPEC.public, SPEC.reference  # the op as its contract defines it
 
 OP = torch.ops.ascend_ops.deformable_aggregation
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda), pytest.param("npu", marks=pytest.mark.npu)]
@@ -15,10 +19,10 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda), pytest.param("np
 
 def run(fn, args, grad_out):
     """fn(*args) and the gradients of (out * grad_out).sum() w.r.t. the float inputs."""
-    args = leaves(args, case.DIFFERENTIABLE)
+    args = leaves(args, DIFF)
     out = fn(*args)
     out.backward(grad_out)
-    return out.detach(), [args[i].grad for i in case.DIFFERENTIABLE]
+    return out.detach(), [args[i].grad for i in DIFF]
 
 
 def grad_for(args, seed=1):
@@ -34,7 +38,7 @@ def assert_parity(args, atol=2e-4, rtol=1e-4, reference_args=None):
     ref_out, ref_grads = run(deformable_aggregation_reference, ref_args, grad_out.to(ref_args[0].dtype))
     torch.testing.assert_close(out.float(), ref_out.float(), atol=atol, rtol=rtol, msg=lambda m: "forward: " + m)
     for name, g, rg in zip(("mc_ms_feat", "sampling_location", "weights"), grads, ref_grads):
-        assert g.dtype == args[case.DIFFERENTIABLE[0]].dtype
+        assert g.dtype == args[DIFF[0]].dtype
         torch.testing.assert_close(g.float(), rg.float(), atol=atol, rtol=rtol, msg=lambda m: f"grad {name}: " + m)
 
 
@@ -117,7 +121,7 @@ def test_empty_inputs(which, device, native_only):
     out, grads = run(deformable_aggregation, args, grad_out)
     ref_out, ref_grads = run(deformable_aggregation_reference, args, grad_out)
     assert out.shape == ref_out.shape == (shape["bs"], shape["A"], shape["C"])
-    for g, rg, i in zip(grads, ref_grads, case.DIFFERENTIABLE):
+    for g, rg, i in zip(grads, ref_grads, DIFF):
         assert g.shape == args[i].shape
         torch.testing.assert_close(g, torch.zeros_like(g))
         torch.testing.assert_close(rg, torch.zeros_like(rg))
@@ -127,7 +131,7 @@ def test_reference_gradcheck_float64():
     args = list(case.make_inputs(**SHAPES["g_eq_c"], dtype=torch.float64, seed=7, visible=0.6))
     args[0] = args[0][:, :, :4].contiguous()       # C = 4 with G = 2 keeps gradcheck fast
     args[4] = args[4][..., :2].contiguous()
-    for i in case.DIFFERENTIABLE:
+    for i in DIFF:
         args[i].requires_grad_()
     assert torch.autograd.gradcheck(deformable_aggregation_reference, tuple(args), eps=1e-6, atol=1e-6)
 
@@ -145,7 +149,7 @@ def test_reference_camera_chunks_agree(monkeypatch):
 
 def test_opcheck():
     args = list(case.small("cpu"))
-    for i in case.DIFFERENTIABLE:
+    for i in DIFF:
         args[i].requires_grad_()
     if not hasattr(torch.library, "opcheck"):
         pytest.skip(f"torch.library.opcheck needs torch >= 2.4 (this is {torch.__version__})")
@@ -160,11 +164,11 @@ def test_torch_compile_fullgraph_forward_backward(native_only):
         return (deformable_aggregation(feat, shape, start, loc, w) * grad_out).sum()
 
     compiled = torch.compile(loss, fullgraph=True, backend="aot_eager")
-    eager_args = [a.clone().requires_grad_(i in case.DIFFERENTIABLE) for i, a in enumerate(args)]
-    comp_args = [a.clone().requires_grad_(i in case.DIFFERENTIABLE) for i, a in enumerate(args)]
+    eager_args = [a.clone().requires_grad_(i in DIFF) for i, a in enumerate(args)]
+    comp_args = [a.clone().requires_grad_(i in DIFF) for i, a in enumerate(args)]
     loss(*eager_args).backward()
     compiled(*comp_args).backward()
-    for i in case.DIFFERENTIABLE:
+    for i in DIFF:
         torch.testing.assert_close(comp_args[i].grad, eager_args[i].grad)
 
 
@@ -238,19 +242,23 @@ def test_baseline_matches_reference_away_from_borders():
 # --- the op through `ascend-kit check` / `bench` (small case; the CLI is generic over opcases) ---
 
 def test_check_row_passes_and_detects_a_wrong_kernel():
-    import types
+    import copy
+    from ascend_ops import opcases
     from ascend_ops.cli.check import check_case
-    row = check_case(case, "small", case.small, "cpu", torch.float32, quick=True)
+    opcase = opcases.load("deformable_aggregation")
+    row = check_case(opcase, "small", case.small, "cpu", torch.float32, quick=True)
     assert row["status"] == "pass" and row["fwd_max_abs_err"] < 1e-5 and row["native_ms"] > 0
-    broken = types.SimpleNamespace(**{k: getattr(case, k) for k in ("OP", "DIFFERENTIABLE", "reference", "tolerance")},
-                                   native=lambda *a: deformable_aggregation(*a) * 1.01)
+    broken = copy.copy(opcase)
+    broken.native = lambda *a: deformable_aggregation(*a) * 1.01
     row = check_case(broken, "small", case.small, "cpu", torch.float32, quick=True)
-    assert row["status"] == "FAIL" and "output" in row["detail"]
+    assert row["status"] == "FAIL" and "output out" in row["detail"]
 
 
 def test_bench_row_has_all_ratios():
+    from ascend_ops import opcases
     from ascend_ops.cli.bench import bench_case
-    row = bench_case(case, "small", "cpu", torch.float32, quick=True, warmup=0, repeat=1, budget_s=1)
+    row = bench_case(opcases.load("deformable_aggregation"), "small", "cpu", torch.float32, quick=True, warmup=0,
+                     repeat=1, budget_s=1)
     for impl in ("baseline", "reference"):
         for kind in ("fwd", "fwdbwd"):
             assert row[f"{impl}_over_native_{kind}"] > 0

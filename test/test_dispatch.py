@@ -19,6 +19,7 @@ def _no_kernel_for(monkeypatch, dispatch, device_type):
 
 
 def _count_calls(monkeypatch, module, name):
+    """Record the calls of `module.name` (a module function or an OpSpec's reference / forward_op)."""
     calls = []
     fn = getattr(module, name)
 
@@ -37,7 +38,7 @@ def test_cpu_kernel_is_registered(fresh_dispatch):
 
 def test_auto_uses_native_kernel(fresh_dispatch, monkeypatch):
     daf = __import__("ascend_ops.ops.deformable_aggregation", fromlist=["x"])
-    calls = _count_calls(monkeypatch, daf, "deformable_aggregation_reference")
+    calls = _count_calls(monkeypatch, daf.SPEC, "reference")
     with warnings.catch_warnings():
         warnings.simplefilter("error", AscendOpsFallbackWarning)
         out = daf.deformable_aggregation(*case.small("cpu"))
@@ -47,8 +48,8 @@ def test_auto_uses_native_kernel(fresh_dispatch, monkeypatch):
 def test_backend_reference_runs_the_reference(fresh_dispatch, monkeypatch):
     daf = __import__("ascend_ops.ops.deformable_aggregation", fromlist=["x"])
     monkeypatch.setenv("ASCEND_OPS_BACKEND", "reference")
-    calls = _count_calls(monkeypatch, daf, "deformable_aggregation_reference")
-    native_calls = _count_calls(monkeypatch, daf, "_forward_op")
+    calls = _count_calls(monkeypatch, daf.SPEC, "reference")
+    native_calls = _count_calls(monkeypatch, daf.SPEC, "forward_op")
     args = case.small("cpu")
     out = daf.deformable_aggregation(*args)
     assert len(calls) == 1 and not native_calls

@@ -7,9 +7,13 @@ import torch
 
 import ascend_ops  # noqa: F401  (loads the kernel libraries)
 from ascend_ops.opcases import msmv_sampling as case
+from ascend_ops.ops._contract import get as _spec
 from ascend_ops.opcases._harness import leaves
 from ascend_ops.ops.msmv_sampling import (FlatMlvlFeats, flatten_mlvl_feats, msmv_sampling, msmv_sampling_reference,
                                           msmv_sampling_pytorch_upstream)
+
+SPEC = _spec("msmv_sampling")
+DIFF, NATIVE, REFERENCE = SPEC.differentiable, SPEC.public, SPEC.reference  # the op as its contract defines it
 
 OP = torch.ops.ascend_ops.msmv_sampling
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda), pytest.param("npu", marks=pytest.mark.npu)]
@@ -17,10 +21,10 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda), pytest.param("np
 
 def run(fn, args, grad_out):
     """fn(*args) and the gradients of (out * grad_out).sum() w.r.t. feat, locations, weights."""
-    args = leaves(args, case.DIFFERENTIABLE)
+    args = leaves(args, DIFF)
     out = fn(*args)
     out.backward(grad_out)
-    return out.detach(), [args[i].grad for i in case.DIFFERENTIABLE]
+    return out.detach(), [args[i].grad for i in DIFF]
 
 
 def grad_for(args, seed=1):
@@ -31,9 +35,9 @@ def grad_for(args, seed=1):
 
 def assert_parity(args, atol=2e-4, rtol=1e-4, reference_args=None):
     grad_out = grad_for(args)
-    out, grads = run(case.native, args, grad_out)
+    out, grads = run(NATIVE, args, grad_out)
     ref_args = reference_args if reference_args is not None else args
-    ref_out, ref_grads = run(case.reference, ref_args, grad_out.to(ref_args[0].dtype))
+    ref_out, ref_grads = run(REFERENCE, ref_args, grad_out.to(ref_args[0].dtype))
     torch.testing.assert_close(out.float(), ref_out.float(), atol=atol, rtol=rtol, msg=lambda m: "forward: " + m)
     for name, g, rg in zip(("feat", "sampling_locations", "scale_weights"), grads, ref_grads):
         assert g.dtype == args[0].dtype
@@ -69,9 +73,9 @@ def test_parity_sparsebev_real_shape(device, native_only):
     keep = torch.randperm(Q, generator=torch.Generator().manual_seed(0))[:40].sort().values.to(device)
     grad_out = torch.zeros(B, Q, 64, 4, device=device)
     grad_out[:, keep] = grad_for(args)[:, keep]
-    out, (g_feat, g_loc, g_w) = run(case.native, args, grad_out)
+    out, (g_feat, g_loc, g_w) = run(NATIVE, args, grad_out)
     sub = (args[0], args[1], args[2], args[3][:, keep], args[4][:, keep])
-    ref_out, (r_feat, r_loc, r_w) = run(case.reference, sub, grad_out[:, keep])
+    ref_out, (r_feat, r_loc, r_w) = run(REFERENCE, sub, grad_out[:, keep])
     assert (out.abs().sum(2) > 0).float().mean() > 0.75      # most points land on the maps
     torch.testing.assert_close(out[:, keep], ref_out, atol=2e-4, rtol=1e-4)
     torch.testing.assert_close(g_feat, r_feat, atol=2e-4, rtol=1e-4)
@@ -88,7 +92,7 @@ def test_reference_matches_upstream_grid_sample_fallback():
     args[3][0, :, 0, 2] = -1.0 / (N - 1)                 # view -1 and view N: outside, read 0
     args[3][0, :, 1, 2] = N / (N - 1)
     grad_out = grad_for(args)
-    ref_out, ref_grads = run(case.reference, args, grad_out)
+    ref_out, ref_grads = run(REFERENCE, args, grad_out)
     bargs = [a.detach().clone().requires_grad_() for a in case.baseline_inputs(*args)]
     base_out = case.baseline(*bargs)
     base_out.backward(grad_out)
@@ -119,7 +123,7 @@ def test_view_rounding_and_out_of_range_views(device, native_only):
     assert ((z * (N - 1)) - torch.tensor(scaled)).nan_to_num().abs().max() < 1e-6
     loc = torch.stack([torch.full_like(z, 0.3), torch.full_like(z, 0.6), z], -1).view(1, 1, -1, 3).to(device)
     w = torch.ones(1, 1, len(scaled), 1, device=device)
-    for fn in (case.native, case.reference):
+    for fn in (NATIVE, REFERENCE):
         out = fn(feat, shapes, starts, loc, w)
         torch.testing.assert_close(out[0, 0, 0].cpu(), torch.tensor(expect, dtype=torch.float32))
 
@@ -141,20 +145,20 @@ def test_out_of_range_xy(device, native_only):
     x = torch.tensor(xs)
     loc = torch.stack([x, torch.full_like(x, 0.5), torch.zeros_like(x)], -1).view(1, 1, -1, 3).to(device)
     w = torch.ones(1, 1, len(xs), 1, device=device)
-    for fn in (case.native, case.reference):
+    for fn in (NATIVE, REFERENCE):
         out = fn(feat, shapes, starts, loc, w)[0, 0, 0].cpu()
         torch.testing.assert_close(out, torch.tensor(want, dtype=torch.float32), atol=1e-6, rtol=1e-6)
     # exactly at w = -1 the level is skipped, so x gets no gradient there (a -1 <= w test would give one)
     border = torch.tensor([[[[-1.0 / (W - 1), 0.5, 0.0], [-0.9 / (W - 1), 0.5, 0.0]]]], device=device)
-    for fn in (case.native, case.reference):
+    for fn in (NATIVE, REFERENCE):
         loc_b = border.clone().requires_grad_()
         fn(feat, shapes, starts, loc_b, w[:, :, :2]).sum().backward()
         assert loc_b.grad[0, 0, 0, 0] == 0 and loc_b.grad[0, 0, 1, 0] != 0
     y = torch.tensor([0.0, 1.0, -0.5, 1.5, -1.0 / (H - 1) - 1e-6, math.nan])   # H = 3: h = 2y
     yloc = torch.stack([torch.full_like(y, 0.5), y, torch.zeros_like(y)], -1).view(1, 1, -1, 3).to(device)
     yw = torch.ones(1, 1, len(y), 1, device=device)
-    out = case.native(feat, shapes, starts, yloc, yw)[0, 0, 0].cpu()
-    torch.testing.assert_close(out, case.reference(feat, shapes, starts, yloc, yw)[0, 0, 0].cpu())
+    out = NATIVE(feat, shapes, starts, yloc, yw)[0, 0, 0].cpu()
+    torch.testing.assert_close(out, REFERENCE(feat, shapes, starts, yloc, yw)[0, 0, 0].cpu())
     torch.testing.assert_close(out, torch.tensor([grid[0][2], grid[H - 1][2], 0.0, 0.0, 0.0, 0.0]))
 
 
@@ -179,7 +183,7 @@ def test_half_precision_vs_fp32_reference(dtype, atol, rtol, device, native_only
     (rounded) values, up to the 16-bit rounding of the outputs and gradients."""
     args = case.make_inputs(**SHAPES["L4_N6_C12"], device=device, dtype=dtype, seed=6)
     ref_args = [a.float() if a.is_floating_point() else a for a in args]
-    out = case.native(*args)
+    out = NATIVE(*args)
     assert out.dtype == dtype
     assert_parity(args, atol=atol, rtol=rtol, reference_args=ref_args)
 
@@ -187,9 +191,9 @@ def test_half_precision_vs_fp32_reference(dtype, atol, rtol, device, native_only
 def test_mixed_dtypes_are_promoted():
     args = list(case.make_inputs(**SHAPES["L6_C9"], seed=14))
     args[0] = args[0].half()
-    out = case.native(*args)
+    out = NATIVE(*args)
     assert out.dtype == torch.float32
-    torch.testing.assert_close(out, case.reference(args[0].float(), *args[1:]))
+    torch.testing.assert_close(out, REFERENCE(args[0].float(), *args[1:]))
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -198,11 +202,11 @@ def test_empty_inputs(which, device, native_only):
     shape = dict(SHAPES["L4_N6_C12"], **{which: 0})
     args = case.make_inputs(**shape, device=device)
     grad_out = grad_for(args)
-    out, grads = run(case.native, args, grad_out)
-    ref_out, ref_grads = run(case.reference, args, grad_out)
+    out, grads = run(NATIVE, args, grad_out)
+    ref_out, ref_grads = run(REFERENCE, args, grad_out)
     assert out.shape == ref_out.shape == (shape["B"], shape["Q"], shape["C"], shape["P"])
     torch.testing.assert_close(out, ref_out)
-    for g, rg, i in zip(grads, ref_grads, case.DIFFERENTIABLE):
+    for g, rg, i in zip(grads, ref_grads, DIFF):
         assert g.shape == rg.shape == args[i].shape
         torch.testing.assert_close(g, torch.zeros_like(g))
         torch.testing.assert_close(rg, torch.zeros_like(rg))
@@ -211,14 +215,14 @@ def test_empty_inputs(which, device, native_only):
 def test_reference_gradcheck_float64():
     args = list(case.make_inputs(B=1, N=2, levels=((3, 4), (2, 2)), C=2, Q=2, P=3, dtype=torch.float64,
                                  seed=7, outside=0.5))
-    for i in case.DIFFERENTIABLE:
+    for i in DIFF:
         args[i].requires_grad_()
-    assert torch.autograd.gradcheck(case.reference, tuple(args), eps=1e-6, atol=1e-6)
+    assert torch.autograd.gradcheck(REFERENCE, tuple(args), eps=1e-6, atol=1e-6)
 
 
 def test_opcheck():
     args = list(case.small("cpu"))
-    for i in case.DIFFERENTIABLE:
+    for i in DIFF:
         args[i].requires_grad_()
     if not hasattr(torch.library, "opcheck"):
         pytest.skip(f"torch.library.opcheck needs torch >= 2.4 (this is {torch.__version__})")
@@ -277,9 +281,9 @@ def test_list_api_flatten_once_and_level_gradients():
 
 def test_reference_backend_env(fresh_dispatch, monkeypatch):
     args = case.small("cpu", seed=16)
-    native = case.native(*args)
+    native = NATIVE(*args)
     monkeypatch.setenv("ASCEND_OPS_BACKEND", "reference")
-    torch.testing.assert_close(case.native(*args), native)
+    torch.testing.assert_close(NATIVE(*args), native)
 
 
 def _bad(args, index, value):
@@ -325,7 +329,7 @@ def _match(message):
 def test_bad_inputs_name_the_argument(name):
     args, error, message = BAD_INPUTS[name]
     with pytest.raises(error, match=_match(message)):
-        case.native(*args)
+        NATIVE(*args)
 
 
 BAD_LEVELS = {
@@ -364,11 +368,11 @@ def test_native_op_checks_direct_calls():
 def test_deterministic(device, native_only):
     args = case.make_inputs(**SHAPES["L2_C64"], device=device, seed=9)
     grad_out = grad_for(args)
-    out1, grads1 = run(case.native, args, grad_out)
+    out1, grads1 = run(NATIVE, args, grad_out)
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(1)              # CPU: the result does not depend on the thread count
-        out2, grads2 = run(case.native, args, grad_out)
+        out2, grads2 = run(NATIVE, args, grad_out)
     finally:
         torch.set_num_threads(threads)
     assert torch.equal(out1, out2)
@@ -379,10 +383,10 @@ def test_deterministic(device, native_only):
 
 def test_opcase_protocol():
     from ascend_ops import opcases
-    assert opcases.load("msmv_sampling") is case
+    assert opcases.load("msmv_sampling").module is case
     args = case.real("cpu", quick=True)
     assert tuple(args[0].shape) == (1, 6, 14960, 64) and tuple(args[3].shape) == (1, 900, 4, 3)
     assert tuple(args[4].shape) == (1, 900, 4, 4)
     small = case.small("cpu")
-    torch.testing.assert_close(case.baseline(*case.baseline_inputs(*small)), case.reference(*small),
+    torch.testing.assert_close(case.baseline(*case.baseline_inputs(*small)), REFERENCE(*small),
                                atol=1e-5, rtol=1e-5)

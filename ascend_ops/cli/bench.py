@@ -23,23 +23,30 @@ def bench_case(opcase, case_name, device_type, dtype, quick, warmup, repeat, bud
     """Median ms of each implementation, forward and forward+backward, for one case."""
     from ascend_ops.opcases import _harness as h
     args = opcase.cases()[case_name](device_type, dtype=dtype, seed=seed, quick=quick)
-    bargs = opcase.baseline_inputs(*args)
-    runs = {
-        "native": (opcase.native, args, opcase.DIFFERENTIABLE, "native"),
-        "baseline": (opcase.baseline, bargs, h.float_indices(bargs), "auto"),
-        "reference": (opcase.reference, args, opcase.DIFFERENTIABLE, "reference"),
-    }
+    diff = opcase.differentiable
+    runs = {"native": (opcase.native, args, diff, "native")}
+    if opcase.baseline is not None:
+        bargs = opcase.baseline_inputs(*args)
+        runs["baseline"] = (opcase.baseline, bargs, h.float_indices(bargs) if diff else (), "auto")
+    runs["reference"] = (opcase.reference, args, diff, "reference")
     row = {"op": opcase.OP, "backend": device_type, "case": case_name, "quick": quick,
            "dtype": str(dtype).replace("torch.", "")}
-    for impl, (fn, a, diff, mode) in runs.items():
+    for impl in IMPLS:
+        for kind in ("fwd", "fwdbwd"):
+            row[f"{impl}_{kind}_ms"] = None
+    for impl, (fn, a, d, mode) in runs.items():
         with h.backend(mode):
             row[f"{impl}_fwd_ms"] = h.median_ms(h.fwd_step(fn, a), device_type, warmup, repeat, budget_s)
-            row[f"{impl}_fwdbwd_ms"] = h.median_ms(h.fwd_bwd_step(fn, a, diff), device_type, warmup, repeat, budget_s)
-        print(f"[bench] {opcase.OP} {device_type} {case_name} {impl}: fwd {row[f'{impl}_fwd_ms']:.2f} ms, "
-              f"fwd+bwd {row[f'{impl}_fwdbwd_ms']:.2f} ms", file=sys.stderr, flush=True)
+            if diff:   # a non-differentiable op has no backward to time
+                row[f"{impl}_fwdbwd_ms"] = h.median_ms(h.fwd_bwd_step(fn, a, d), device_type, warmup, repeat,
+                                                       budget_s)
+        bwd = row[f"{impl}_fwdbwd_ms"]
+        print(f"[bench] {opcase.OP} {device_type} {case_name} {impl}: fwd {row[f'{impl}_fwd_ms']:.2f} ms"
+              + (f", fwd+bwd {bwd:.2f} ms" if bwd is not None else ""), file=sys.stderr, flush=True)
     for impl in ("baseline", "reference"):
         for kind in ("fwd", "fwdbwd"):
-            row[f"{impl}_over_native_{kind}"] = row[f"{impl}_{kind}_ms"] / row[f"native_{kind}_ms"]
+            mine, native = row[f"{impl}_{kind}_ms"], row[f"native_{kind}_ms"]
+            row[f"{impl}_over_native_{kind}"] = mine / native if mine is not None and native else None
     return row
 
 
@@ -47,12 +54,19 @@ def print_table(rows, file=sys.stdout):
     head = ("op", "backend", "case", "measure", "native ms", "baseline ms", "reference ms", "baseline/native",
             "reference/native")
     cells = [head]
+
+    def ms(v):
+        return "-" if v is None else f"{v:.2f}"
+
+    def ratio(v):
+        return "-" if v is None else f"{v:.2f}x"
     for r in rows:
         for kind, label in (("fwd", "fwd"), ("fwdbwd", "fwd+bwd")):
+            if r[f"native_{kind}_ms"] is None:
+                continue
             cells.append((r["op"], r["backend"], r["case"] + (" (quick)" if r["quick"] else ""), label,
-                          f"{r[f'native_{kind}_ms']:.2f}", f"{r[f'baseline_{kind}_ms']:.2f}",
-                          f"{r[f'reference_{kind}_ms']:.2f}", f"{r[f'baseline_over_native_{kind}']:.2f}x",
-                          f"{r[f'reference_over_native_{kind}']:.2f}x"))
+                          ms(r[f"native_{kind}_ms"]), ms(r[f"baseline_{kind}_ms"]), ms(r[f"reference_{kind}_ms"]),
+                          ratio(r[f"baseline_over_native_{kind}"]), ratio(r[f"reference_over_native_{kind}"])))
     widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
     for n, c in enumerate(cells):
         print("  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip(), file=file)

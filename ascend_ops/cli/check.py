@@ -10,32 +10,28 @@ COLUMNS = ("op", "backend", "case", "dtype", "fwd_max_abs_err", "grad_max_abs_er
 
 
 def check_case(opcase, case_name, builder, device_type, dtype, quick, seed=0):
-    """One row: parity of native vs reference (forward and gradients) and native forward time."""
+    """One row: parity of native vs reference (outputs, and gradients where the op is
+    differentiable) and the native forward time."""
     from ascend_ops import MissingKernelError
     from ascend_ops.opcases import _harness as h
+    spec = opcase.spec
     row = {"op": opcase.OP, "backend": device_type, "case": case_name,
            "dtype": str(dtype).replace("torch.", ""), "fwd_max_abs_err": None, "grad_max_abs_err": None,
            "status": "FAIL", "native_ms": None, "detail": ""}
     args = builder(device_type, dtype=dtype, seed=seed, quick=quick)
-    diff = opcase.DIFFERENTIABLE
     try:
         with h.backend("native"):
-            out, grads = h.forward_backward(opcase.native, args, diff)
+            outs, grads = h.forward_backward(spec, opcase.native, args, seed=seed + 1)
             row["native_ms"] = round(h.median_ms(h.fwd_step(opcase.native, args), device_type, repeat=3, budget_s=2), 3)
     except MissingKernelError as e:
         row["detail"] = str(e)
         return row
     with h.backend("reference"):
-        ref_out, ref_grads = h.forward_backward(opcase.reference, args, diff)
-    row["fwd_max_abs_err"] = h.max_abs(out, ref_out)
-    row["grad_max_abs_err"] = max((h.max_abs(g, r) for g, r in zip(grads, ref_grads)), default=0.0)
-    atol, rtol = opcase.tolerance(dtype)
-    problems = []
-    for name, got, want in [("output", out, ref_out)] + [(f"grad[{i}]", g, r) for i, g, r in zip(diff, grads, ref_grads)]:
-        try:
-            torch.testing.assert_close(got.float(), want.float(), atol=atol, rtol=rtol)
-        except AssertionError as e:
-            problems.append(f"{name}: {str(e).splitlines()[0]} {str(e).splitlines()[-1] if len(str(e).splitlines()) > 1 else ''}")
+        ref_outs, ref_grads = h.forward_backward(spec, opcase.reference, args, seed=seed + 1)
+    row["fwd_max_abs_err"] = max((h.max_abs(o, r) for o, r in zip(outs, ref_outs)), default=0.0)
+    if spec.differentiable:
+        row["grad_max_abs_err"] = max((h.max_abs(g, r) for g, r in zip(grads, ref_grads)), default=0.0)
+    problems = h.compare(spec, opcase.tolerance(dtype), outs, ref_outs, grads, ref_grads)
     row["status"] = "FAIL" if problems else "pass"
     row["detail"] = "; ".join(problems)
     return row
@@ -76,6 +72,8 @@ def run(args):
     for module in modules:
         for device_type in backends:
             for case_name, builder in module.cases().items():
+                if case_name == "empty":
+                    continue   # zero-size inputs: covered by the test battery, not a parity row
                 for dtype_name in args.dtype:
                     row = check_case(module, case_name, builder, device_type, DTYPES[dtype_name], quick=not args.full,
                                      seed=args.seed)

@@ -9,10 +9,8 @@ half a pixel outside the image, which the op skips and grid_sample partly reads.
 import torch
 import torch.nn.functional as F
 
-from ..ops.deformable_aggregation import deformable_aggregation as _native, deformable_aggregation_reference as _reference
 
 OP = "deformable_aggregation"
-DIFFERENTIABLE = (0, 3, 4)   # mc_ms_feat, sampling_location, weights
 
 # Sparse4D v3 (nuScenes, ResNet50 704x256): 6 cams, 4 levels (strides 4..32), C=256, 8 groups,
 # 900 anchors + 600 temporal instances, 13 key points (7 fixed + 6 learned), batch 1.
@@ -56,16 +54,20 @@ def real(device, dtype=torch.float32, seed=0, quick=False):
     return make_inputs(**shape, device=device, dtype=dtype, seed=seed)
 
 
+def gradcheck_case(device):
+    """Tiny float64 inputs for gradcheck: bs=1, 2 cams, levels 4x5 and 2x3, C=4, G=2, A=3, P=2,
+    points seen by more cameras than usual (visible=0.6)."""
+    return make_inputs(bs=1, cams=2, levels=((4, 5), (2, 3)), C=4, G=2, A=3, P=2, device=device,
+                       dtype=torch.float64, seed=7, visible=0.6)
+
+
+def empty(device, dtype=torch.float32, seed=0, quick=False):
+    """No anchors: bs=2, 3 cams, levels 6x10 and 3x5, C=16, G=4, A=0, P=3."""
+    return make_inputs(**dict(SMALL, A=0), device=device, dtype=dtype, seed=seed)
+
+
 def cases():
-    return {"small": small, "real": real}
-
-
-def native(*args):
-    return _native(*args)
-
-
-def reference(*args):
-    return _reference(*args)
+    return {"small": small, "real": real, "empty": empty}
 
 
 def baseline_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):

@@ -12,11 +12,9 @@ builders here do).
 """
 import torch
 
-from ..ops.msmv_sampling import (FlatMlvlFeats, msmv_sampling as _native, msmv_sampling_pytorch_upstream,
-                                 msmv_sampling_reference as _reference)
+from ..ops.msmv_sampling import msmv_sampling_pytorch_upstream
 
 OP = "msmv_sampling"
-DIFFERENTIABLE = (0, 3, 4)   # feat, sampling_locations, scale_weights
 
 # SparseBEV r50_nuimg_704x256: 6 views, FPN levels 64x176/32x88/16x44/8x22 (strides 4..32),
 # 256 channels in G=4 groups of 64, T=8 frames stacked into the batch (B' = B*T*G = 32 for B=1),
@@ -60,16 +58,20 @@ def real(device, dtype=torch.float32, seed=0, quick=False):
     return make_inputs(**shape, device=device, dtype=dtype, seed=seed)
 
 
+def gradcheck_case(device):
+    """Tiny float64 inputs for gradcheck: B=1, N=2 views, levels 3x4 and 2x2, C=2, Q=2, P=3,
+    half the points partly off the maps."""
+    return make_inputs(B=1, N=2, levels=((3, 4), (2, 2)), C=2, Q=2, P=3, device=device, dtype=torch.float64,
+                       seed=7, outside=0.5)
+
+
+def empty(device, dtype=torch.float32, seed=0, quick=False):
+    """No queries: B=2, N=3 views, levels 6x10 and 3x5, C=16, Q=0, P=3."""
+    return make_inputs(**dict(SMALL, Q=0), device=device, dtype=dtype, seed=seed)
+
+
 def cases():
-    return {"small": small, "real": real}
-
-
-def native(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights):
-    return _native(FlatMlvlFeats(feat, spatial_shapes, level_start_index), sampling_locations, scale_weights)
-
-
-def reference(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights):
-    return _reference(FlatMlvlFeats(feat, spatial_shapes, level_start_index), sampling_locations, scale_weights)
+    return {"small": small, "real": real, "empty": empty}
 
 
 def baseline_inputs(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights):

@@ -5,13 +5,13 @@ FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 INDEX_DTYPES = (torch.int32, torch.int64)
 
 
-def tensor(op, name, t, rank=None, kind="float"):
-    """Check that `t` is a tensor of `rank` dims and a float or integer dtype."""
+def tensor(op, name, t, rank=None, kind="float", allowed=None):
+    """Check that `t` is a tensor of `rank` dims and a float or integer dtype (or one of `allowed`)."""
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"{op}: {name} must be a torch.Tensor, got {type(t).__name__}")
     if rank is not None and t.dim() != rank:
         raise ValueError(f"{op}: {name} must have {rank} dims, got shape {tuple(t.shape)}")
-    allowed = FLOAT_DTYPES if kind == "float" else INDEX_DTYPES
+    allowed = allowed or (FLOAT_DTYPES if kind == "float" else INDEX_DTYPES)
     if t.dtype not in allowed:
         names = ", ".join(str(d).replace("torch.", "") for d in allowed)
         raise TypeError(f"{op}: {name} must have dtype in ({names}), got {str(t.dtype).replace('torch.', '')}")

@@ -19,29 +19,15 @@ promoted. Gradients flow to mc_ms_feat, sampling_location and weights.
 """
 import torch
 
-from .. import _dispatch, _library
-from . import _checks, _sampling_autograd
+from .. import _dispatch
+from . import _checks, _contract as c
 
 OP = "deformable_aggregation"
 
-_forward_op = _library.define(
-    "deformable_aggregation(Tensor mc_ms_feat, Tensor spatial_shape, Tensor scale_start_index, "
-    "Tensor sampling_location, Tensor weights) -> Tensor")
-_backward_op = _library.define(
-    "deformable_aggregation_backward(Tensor grad_output, Tensor mc_ms_feat, Tensor spatial_shape, "
-    "Tensor scale_start_index, Tensor sampling_location, Tensor weights) -> (Tensor, Tensor, Tensor)")
-
 
 def check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
-    """Validate shapes, dtypes and devices; return (bs, num_feat, C, A, P, cams, scales, G)."""
-    _checks.tensor(OP, "mc_ms_feat", mc_ms_feat, 3)
-    _checks.tensor(OP, "spatial_shape", spatial_shape, 3, kind="index")
-    _checks.tensor(OP, "scale_start_index", scale_start_index, 2, kind="index")
-    _checks.tensor(OP, "sampling_location", sampling_location, 5)
-    _checks.tensor(OP, "weights", weights, 6)
-    _checks.same_device(OP, mc_ms_feat=mc_ms_feat, spatial_shape=spatial_shape,
-                        scale_start_index=scale_start_index, sampling_location=sampling_location,
-                        weights=weights)
+    """Validate the shapes' relations and the index values (types, ranks and devices are checked
+    by the contract first); return (bs, num_feat, C, A, P, cams, scales, G)."""
     bs, num_feat, C = mc_ms_feat.shape
     cams, scales, two = spatial_shape.shape
     if two != 2:
@@ -125,28 +111,25 @@ def _fake(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weigh
     return mc_ms_feat.new_empty(mc_ms_feat.shape[0], sampling_location.shape[1], mc_ms_feat.shape[2])
 
 
-def _fake_backward(grad_output, mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
+def _fake_backward(grad_out, mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
     return torch.empty_like(mc_ms_feat), torch.empty_like(sampling_location), torch.empty_like(weights)
 
 
-_backward, _setup_context, _Function = _sampling_autograd.register(
-    OP, _forward_op, _backward_op, _fake, _fake_backward, "DeformableAggregationFunction")
+SPEC = c.OpSpec(
+    name=OP,
+    inputs=(c.TensorArg("mc_ms_feat", "float", rank=3, differentiable=True),
+            c.TensorArg("spatial_shape", "index", rank=3, native_dtype=torch.int32),
+            c.TensorArg("scale_start_index", "index", rank=2, native_dtype=torch.int32),
+            c.TensorArg("sampling_location", "float", rank=5, differentiable=True),
+            c.TensorArg("weights", "float", rank=6, differentiable=True)),
+    outputs=(c.Output("out", "float"),),
+    check=check_inputs, reference=deformable_aggregation_reference, fake=_fake,
+    backward="native", backward_fake=_fake_backward,
+    deterministic=True, ordered=True)
 
-
-def deformable_aggregation(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):
-    """Aggregate multi-camera multi-scale features at deformable sampling points. See the module
-    docstring for shapes; dispatches to the native kernel of the inputs' device."""
-    check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights)
-    if not _dispatch.use_native(OP, mc_ms_feat.device.type):
-        return deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_index,
-                                                sampling_location, weights)
-    dtype = _checks.compute_dtype(mc_ms_feat, sampling_location, weights)
-    args = (mc_ms_feat.to(dtype).contiguous(), spatial_shape.int().contiguous(),
-            scale_start_index.int().contiguous(), sampling_location.to(dtype).contiguous(),
-            weights.to(dtype).contiguous())
-    if _library.HAS_REGISTER_AUTOGRAD:
-        return _forward_op(*args)
-    return _Function.apply(*args)
+# Aggregate multi-camera multi-scale features at deformable sampling points (shapes in the module
+# docstring); dispatches to the native kernel of the inputs' device.
+deformable_aggregation = c.register(SPEC)
 
 
 def feature_maps_format(feature_maps):

@@ -26,17 +26,10 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from .. import _dispatch, _library
-from . import _checks, _sampling_autograd
+from .. import _dispatch
+from . import _checks, _contract as c
 
 OP = "msmv_sampling"
-
-_forward_op = _library.define(
-    "msmv_sampling(Tensor feat, Tensor spatial_shapes, Tensor level_start_index, "
-    "Tensor sampling_locations, Tensor scale_weights) -> Tensor")
-_backward_op = _library.define(
-    "msmv_sampling_backward(Tensor grad_output, Tensor feat, Tensor spatial_shapes, "
-    "Tensor level_start_index, Tensor sampling_locations, Tensor scale_weights) -> (Tensor, Tensor, Tensor)")
 
 
 class FlatMlvlFeats(NamedTuple):
@@ -87,14 +80,8 @@ def _as_flat(mlvl_feats):
 
 
 def check_inputs(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights):
-    """Validate the flattened op's shapes, dtypes and devices; return (B, N, num_feat, C, Q, P, L)."""
-    _checks.tensor(OP, "feat", feat, 4)
-    _checks.tensor(OP, "spatial_shapes", spatial_shapes, 2, kind="index")
-    _checks.tensor(OP, "level_start_index", level_start_index, 1, kind="index")
-    _checks.tensor(OP, "sampling_locations", sampling_locations, 4)
-    _checks.tensor(OP, "scale_weights", scale_weights, 4)
-    _checks.same_device(OP, feat=feat, spatial_shapes=spatial_shapes, level_start_index=level_start_index,
-                        sampling_locations=sampling_locations, scale_weights=scale_weights)
+    """Validate the flattened op's shape relations and index values (types, ranks and devices are
+    checked by the contract first); return (B, N, num_feat, C, Q, P, L)."""
     B, N, num_feat, C = feat.shape
     L, two = spatial_shapes.shape
     if two != 2 or L == 0:
@@ -165,9 +152,10 @@ def _reference_flat(feat, spatial_shapes, level_start_index, sampling_locations,
 def msmv_sampling_reference(mlvl_feats, sampling_locations, scale_weights):
     """Pure-PyTorch ground truth (aten gathers only, any device, differentiable); same arguments
     and result as msmv_sampling. Computes in at least float32, returns the promoted dtype."""
-    flat = _as_flat(mlvl_feats)
-    check_inputs(*flat, sampling_locations, scale_weights)
-    return _reference_flat(*flat, sampling_locations, scale_weights)
+    args = (*_as_flat(mlvl_feats), sampling_locations, scale_weights)
+    SPEC.validate(args)
+    check_inputs(*args)
+    return _reference_flat(*args)
 
 
 def msmv_sampling_pytorch_upstream(mlvl_feats_cf, sampling_locations, scale_weights):
@@ -190,26 +178,25 @@ def _fake(feat, spatial_shapes, level_start_index, sampling_locations, scale_wei
     return feat.new_empty(feat.shape[0], sampling_locations.shape[1], feat.shape[3], sampling_locations.shape[2])
 
 
-def _fake_backward(grad_output, feat, spatial_shapes, level_start_index, sampling_locations, scale_weights):
+def _fake_backward(grad_out, feat, spatial_shapes, level_start_index, sampling_locations, scale_weights):
     return torch.empty_like(feat), torch.empty_like(sampling_locations), torch.empty_like(scale_weights)
 
 
-_backward, _setup_context, _Function = _sampling_autograd.register(
-    OP, _forward_op, _backward_op, _fake, _fake_backward, "MsmvSamplingFunction")
+SPEC = c.OpSpec(
+    name=OP,
+    inputs=(c.TensorArg("feat", "float", rank=4, differentiable=True),
+            c.TensorArg("spatial_shapes", "index", rank=2, native_dtype=torch.int32),
+            c.TensorArg("level_start_index", "index", rank=1, native_dtype=torch.int32),
+            c.TensorArg("sampling_locations", "float", rank=4, differentiable=True),
+            c.TensorArg("scale_weights", "float", rank=4, differentiable=True)),
+    outputs=(c.Output("out", "float"),),
+    check=check_inputs, reference=_reference_flat, fake=_fake,
+    backward="native", backward_fake=_fake_backward,
+    deterministic=True, ordered=True)
 
-
-def msmv_sampling_flat(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights):
-    """msmv_sampling on already flattened levels (see the module docstring for shapes);
-    dispatches to the native kernel of the inputs' device."""
-    check_inputs(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights)
-    if not _dispatch.use_native(OP, feat.device.type):
-        return _reference_flat(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights)
-    dtype = _checks.compute_dtype(feat, sampling_locations, scale_weights)
-    args = (feat.to(dtype).contiguous(), spatial_shapes.int().contiguous(), level_start_index.int().contiguous(),
-            sampling_locations.to(dtype).contiguous(), scale_weights.to(dtype).contiguous())
-    if _library.HAS_REGISTER_AUTOGRAD:
-        return _forward_op(*args)
-    return _Function.apply(*args)
+# msmv_sampling on already flattened levels (shapes in the module docstring); dispatches to the
+# native kernel of the inputs' device.
+msmv_sampling_flat = c.register(SPEC)
 
 
 def msmv_sampling(mlvl_feats, sampling_locations, scale_weights):
