@@ -9,10 +9,7 @@ selects with it (two boolean selections cost at least as much).
 """
 import torch
 
-from ..ops.foreground_gather import foreground_gather as _native, foreground_gather_reference as _reference
-
 OP = "foreground_gather"
-DIFFERENTIABLE = (0,)   # features
 
 # Ada3D SECOND/KITTI: the voxel grid [41, 1600, 1408] (z, y, x) becomes [5, 200, 176] after three
 # stride-2 sparse convs; the predictor's BEV mask is upsampled to that grid. ~15k voxels per
@@ -70,14 +67,6 @@ def cases():
     return {"small": small, "real": real, "empty": empty, "all_dropped": all_dropped, "all_kept": all_kept}
 
 
-def native(*args):
-    return _native(*args)
-
-
-def reference(*args):
-    return _reference(*args)
-
-
 def baseline_inputs(features, coors, valid_mask):
     """Ada3D takes the same tensors (spconv's features and indices, the BEV mask)."""
     return features, coors, valid_mask
@@ -103,7 +92,8 @@ def bad_inputs(device):
         ((f, q.float(), m), TypeError, "coors must have dtype"),
         ((f, q.to(torch.int16), m), TypeError, "coors must have dtype"),
         ((f.int(), q, m), TypeError, "features must have dtype"),
-        ((f, q, m.float()), TypeError, "valid_mask must have dtype"),
+        ((f, q, m.float()), TypeError, "valid_mask must have an integer or bool dtype"),
+        ((f, q, m.to(torch.int16)), TypeError, "valid_mask must have dtype in"),
         ((f, q, m[0]), ValueError, "valid_mask must have 3 dims"),
         ((f, q[:, :3], m), ValueError, r"coors.shape\[1\] must equal 4"),
         ((f, q[None], m), ValueError, "coors must have 2 dims"),
