@@ -21,6 +21,10 @@ namespace foreground_gather {
 namespace {
 
 constexpr int64_t kChunk = 4096;   // rows per chunk
+// Parallel grains: a task is worth a thread only with enough work (about 4 MiB of copies, or
+// 8 chunks of the cheap flag pass); smaller inputs run on the calling thread.
+constexpr int64_t kMarkGrainChunks = 8;
+constexpr int64_t kCopyGrainBytes = int64_t(1) << 22;
 constexpr const char* kOp = "foreground_gather";
 
 // Pass 1 for one (coors, valid_mask) dtype pair: status[i] per row, kept rows per chunk and the
@@ -28,7 +32,7 @@ constexpr const char* kOp = "foreground_gather";
 template <typename Index, typename Mask>
 void mark_rows(const Index* coors, const Mask* mask, const Grid& g, int64_t M, uint8_t* status,
                std::vector<int64_t>& counts, std::vector<int64_t>& first_invalid) {
-  at::parallel_for(0, static_cast<int64_t>(counts.size()), 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, static_cast<int64_t>(counts.size()), kMarkGrainChunks, [&](int64_t begin, int64_t end) {
     for (int64_t ch = begin; ch < end; ++ch) {
       int64_t kept = 0, bad = -1;
       for (int64_t i = ch * kChunk, stop = std::min(M, (ch + 1) * kChunk); i < stop; ++i) {
@@ -87,7 +91,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cpu(const at::Tensor& fea
   char* OF = static_cast<char*>(out_features.data_ptr());
   char* OQ = static_cast<char*>(out_coors.data_ptr());
   int64_t* I = index.data_ptr<int64_t>();
-  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+  const int64_t grain = std::max<int64_t>(1, kCopyGrainBytes / (kChunk * static_cast<int64_t>(row_bytes + coor_bytes + 8)));
+  at::parallel_for(0, chunks, grain, [&](int64_t begin, int64_t end) {
     for (int64_t ch = begin; ch < end; ++ch) {
       int64_t k = offsets[ch];
       for (int64_t i = ch * kChunk, stop = std::min(M, (ch + 1) * kChunk); i < stop; ++i) {
@@ -120,7 +125,7 @@ at::Tensor backward_cpu(const at::Tensor& grad_features, const at::Tensor& featu
   const size_t row_bytes = static_cast<size_t>(C) * grad.element_size();
   const char* G = static_cast<const char*>(grad.data_ptr());
   char* O = static_cast<char*>(grad_in.data_ptr());
-  at::parallel_for(0, K, kChunk, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, K, std::max<int64_t>(kChunk, kCopyGrainBytes / static_cast<int64_t>(row_bytes)), [&](int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; ++k) std::memcpy(O + I[k] * row_bytes, G + k * row_bytes, row_bytes);
   });
   return grad_in;
