@@ -154,10 +154,12 @@ BAD_KERNEL = [
     (lambda f, q, m: (f, q, m.float()), "valid_mask must be int32, int64, uint8 or bool"),
     (lambda f, q, m: (f.int(), q, m), "features must be float"),
     (lambda f, q, m: (f[0], q, m), r"features must be \[M, C\]"),
-    (lambda f, q, m: (f, q.index_fill(1, torch.tensor([3]), 9), m), "coors row 0 .*outside valid_mask"),
-    (lambda f, q, m: (f, q.index_fill(1, torch.tensor([2]), -1), m), "coors row 0 .*outside valid_mask"),
-    (lambda f, q, m: (f, q.index_fill(1, torch.tensor([0]), 2), m), "coors row 0 .*outside valid_mask"),
-    (lambda f, q, m: (f, q.index_fill(1, torch.tensor([1]), -3), m), "coors row 0 .*outside valid_mask"),
+]
+BAD_VALUES = [   # the kernels raise ValueError for coordinate values, as the Python API does
+    (lambda f, q, m: (f, q.index_fill(1, torch.tensor([3]), 9), m), r"coors row 0 = .*x=9\) is outside valid_mask"),
+    (lambda f, q, m: (f, q.index_fill(1, torch.tensor([2]), -1), m), "coors row 0 .*y=-1.*outside valid_mask"),
+    (lambda f, q, m: (f, q.index_fill(1, torch.tensor([0]), 2), m), r"coors row 0 = \(b=2.*outside valid_mask"),
+    (lambda f, q, m: (f, q.index_fill(1, torch.tensor([1]), -3), m), "coors row 0 .*z=-3.*outside valid_mask"),
 ]
 
 
@@ -168,6 +170,20 @@ def test_bad_inputs_kernel_directly(n):
     bad, pattern = BAD_KERNEL[n]
     with pytest.raises(RuntimeError, match=pattern):
         OPS.foreground_gather(*bad(f, q, m))
+
+
+@needs_cpu_kernel
+@pytest.mark.parametrize("n", range(len(BAD_VALUES)))
+@pytest.mark.parametrize("mode", ["kernel", "public native", "public reference"])
+def test_bad_coordinates_same_error_everywhere(n, mode, monkeypatch):
+    f, q, m = make(M=30, B=2, Y=4, X=9)
+    q[5:] = q[5:].clamp(max=1)   # only row 0 is bad
+    bad, pattern = BAD_VALUES[n]
+    args = bad(f, q, m)
+    if mode != "kernel":
+        monkeypatch.setenv("ASCEND_OPS_BACKEND", mode.split()[1])
+    with pytest.raises(ValueError, match=pattern):
+        (OPS.foreground_gather if mode == "kernel" else foreground_gather)(*args)
 
 
 @needs_cpu_kernel
@@ -208,8 +224,8 @@ def test_accelerator_native_vs_cpu_reference(device, coors_dtype, dtype):
 @pytest.mark.parametrize("device", ACCEL)
 def test_accelerator_bad_values_raise(device):
     f, q, m = (t.to(device) for t in make(M=30, B=2, Y=4, X=9))
-    with pytest.raises(RuntimeError, match="coors row 0 .*outside valid_mask"):
-        OPS.foreground_gather(f, q.index_fill(1, torch.tensor([2], device=device), 4), m)
+    with pytest.raises(ValueError, match="coors row 0 .*outside valid_mask"):
+        OPS.foreground_gather(f, q.index_fill(1, torch.tensor([2], device=device), 4), m)   # ValueError
     _, _, idx = OPS.foreground_gather(f, q, m)
     g = torch.ones(idx.numel(), f.shape[1], device=device)
     with pytest.raises(RuntimeError, match="index"):

@@ -42,16 +42,23 @@ def check_inputs(features, coors, valid_mask):
     _checks.size(OP, "coors", coors, 1, 4, "4 (b, z, y, x)")
     _checks.size(OP, "coors", coors, 0, features.shape[0], "features.shape[0] (M)")
     _checks.same_device(OP, features=features, coors=coors, valid_mask=valid_mask)
-    if coors.numel() and coors.device.type != "meta" and not _dispatch.is_compiling():
-        B, Y, X = valid_mask.shape
-        lo = coors.amin(0).tolist()
-        hi = coors.amax(0).tolist()
-        if min(lo) < 0:
-            raise ValueError(f"{OP}: coors must be >= 0 (b, z, y, x), got column minima {lo}")
-        for name, col, bound in (("b", 0, B), ("y", 2, Y), ("x", 3, X)):
-            if hi[col] >= bound:
-                raise ValueError(f"{OP}: coors {name} (column {col}) must be < {bound} "
-                                 f"(valid_mask [B, Y, X] = {[B, Y, X]}), got max {hi[col]}")
+    # Coordinate values: the native kernels check them where they read them (raising ValueError
+    # with the message below); here only for the reference, which would wrap negative indices.
+    if (coors.numel() and coors.device.type != "meta" and not _dispatch.is_compiling()
+            and not _dispatch.use_native(OP, coors.device.type)):
+        check_coordinates(coors, valid_mask)
+
+
+def check_coordinates(coors, valid_mask):
+    """ValueError naming the first coors row that is negative or outside valid_mask [B, Y, X]
+    (the native kernels' message)."""
+    B, Y, X = valid_mask.shape
+    bad = (coors < 0).any(1) | (coors[:, 0] >= B) | (coors[:, 2] >= Y) | (coors[:, 3] >= X)
+    if bad.any():
+        row = int(bad.nonzero()[0, 0])
+        b, z, y, x = coors[row].tolist()
+        raise ValueError(f"{OP}: coors row {row} = (b={b}, z={z}, y={y}, x={x}) is outside valid_mask "
+                         f"[B, Y, X] = {[B, Y, X]} (needs 0 <= b < B, z >= 0, 0 <= y < Y, 0 <= x < X)")
 
 
 def foreground_gather_reference(features, coors, valid_mask):

@@ -3,8 +3,8 @@
 // keep / drop / invalid and counts its kept rows; (2) an exclusive prefix sum over the chunk
 // counts gives each chunk's first output row; (3, parallel) each chunk copies its kept rows, in
 // input order, into its output range. The result does not depend on the thread count.
-// Backward: grad_in = zeros [M, C]; grad_in[index[k]] = grad_features[k] (index strictly
-// increasing, so one writer per row). Rows are copied as bytes: float64 stays float64, int64
+// Backward: grad_in[index[k]] = grad_features[k], every other row 0, written in one pass over
+// grad_in's rows (index is checked strictly increasing, so one writer per row). Rows are copied as bytes: float64 stays float64, int64
 // coors stay int64.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -76,7 +76,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cpu(const at::Tensor& fea
     mark_rows_typed<int32_t>(coors, mask, g, status.data(), counts, first_invalid);
   int64_t K = 0;
   for (int64_t ch = 0; ch < chunks; ++ch) {
-    TORCH_CHECK(first_invalid[ch] < 0, invalid_row_message(kOp, first_invalid[ch], coors, mask));
+    TORCH_CHECK_VALUE(first_invalid[ch] < 0, invalid_row_message(kOp, first_invalid[ch], coors, mask));
     offsets[ch] = K;
     K += counts[ch];
   }
@@ -119,14 +119,24 @@ at::Tensor backward_cpu(const at::Tensor& grad_features, const at::Tensor& featu
     TORCH_CHECK(k == 0 || I[k] > I[k - 1], op, ": index must be strictly increasing (as foreground_gather "
                 "returns it), got index[", k - 1, "] = ", I[k - 1], ", index[", k, "] = ", I[k]);
   }
-  auto grad_in = at::zeros({M, C}, features.options());
-  if (K == 0 || C == 0) return grad_in;
+  auto grad_in = at::empty({M, C}, features.options());
+  if (M == 0 || C == 0) return grad_in.zero_();
   const auto grad = grad_features.to(features.scalar_type()).contiguous();
   const size_t row_bytes = static_cast<size_t>(C) * grad.element_size();
   const char* G = static_cast<const char*>(grad.data_ptr());
   char* O = static_cast<char*>(grad_in.data_ptr());
-  at::parallel_for(0, K, std::max<int64_t>(kChunk, kCopyGrainBytes / static_cast<int64_t>(row_bytes)), [&](int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) std::memcpy(O + I[k] * row_bytes, G + k * row_bytes, row_bytes);
+  // One pass over grad_in's rows (written once, no separate zero fill): task t owns input rows
+  // [first(t), first(t + 1)) and the index entries falling there, found by binary search.
+  const int64_t grain = std::max<int64_t>(kChunk, kCopyGrainBytes / static_cast<int64_t>(row_bytes));
+  at::parallel_for(0, M, grain, [&](int64_t begin, int64_t end) {
+    int64_t k = std::lower_bound(I, I + K, begin) - I;
+    int64_t row = begin;
+    for (; k < K && I[k] < end; ++k) {
+      if (I[k] > row) std::memset(O + row * row_bytes, 0, (I[k] - row) * row_bytes);
+      std::memcpy(O + I[k] * row_bytes, G + k * row_bytes, row_bytes);
+      row = I[k] + 1;
+    }
+    if (end > row) std::memset(O + row * row_bytes, 0, (end - row) * row_bytes);
   });
   return grad_in;
 }

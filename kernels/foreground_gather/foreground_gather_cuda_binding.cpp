@@ -48,7 +48,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cuda(const at::Tensor& fe
                              tile_work.data_ptr<int64_t>() + tiles, summary.data_ptr<int64_t>(), stream));
   const auto host = summary.cpu();
   const int64_t K = host.data_ptr<int64_t>()[0], bad = host.data_ptr<int64_t>()[1];
-  TORCH_CHECK(bad >= M, invalid_row_message(kOp, bad, coors, mask));
+  TORCH_CHECK_VALUE(bad >= M, invalid_row_message(kOp, bad, coors, mask));
   auto out_features = at::empty({K, C}, features.options());
   auto out_coors = at::empty({K, 4}, coors.options());
   auto index = at::empty({K}, i64);

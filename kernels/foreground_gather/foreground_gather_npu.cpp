@@ -50,7 +50,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_npu(const at::Tensor& fea
     K = summary[0].item<int64_t>();
     if (summary[1].item<int64_t>() > 0) {
       const int64_t row = status.eq(kInvalid).nonzero()[0][0].item<int64_t>();
-      TORCH_CHECK(false, invalid_row_message(kOp, row, coors, valid_mask));
+      TORCH_CHECK_VALUE(false, invalid_row_message(kOp, row, coors, valid_mask));
     }
   }
   auto out_features = at::empty({K, C}, features.options());
