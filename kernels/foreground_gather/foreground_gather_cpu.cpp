@@ -97,9 +97,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cpu(const at::Tensor& fea
       int64_t k = offsets[ch];
       for (int64_t i = ch * kChunk, stop = std::min(M, (ch + 1) * kChunk); i < stop; ++i) {
         if (status[i] != kKeep) continue;
-        if (row_bytes) std::memcpy(OF + k * row_bytes, F + i * row_bytes, row_bytes);
-        std::memcpy(OQ + k * coor_bytes, Q + i * coor_bytes, coor_bytes);
-        I[k++] = i;
+        int64_t n = 1;   // a run of consecutive kept rows: one copy per output
+        while (i + n < stop && status[i + n] == kKeep) ++n;
+        if (row_bytes) std::memcpy(OF + k * row_bytes, F + i * row_bytes, n * row_bytes);
+        std::memcpy(OQ + k * coor_bytes, Q + i * coor_bytes, n * coor_bytes);
+        for (int64_t q = 0; q < n; ++q) I[k + q] = i + q;
+        k += n;
+        i += n - 1;
       }
     }
   });
