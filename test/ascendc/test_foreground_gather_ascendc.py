@@ -148,3 +148,12 @@ def test_backward_skips_out_of_range_index():
     want = torch.zeros(5, 4)
     want[2] = g[1]
     assert torch.equal(got, want)
+
+
+def test_zero_channels():
+    """features [M, 0]: coors and index still come out; no feature copies are issued."""
+    f, q, m = case.make_inputs(B=2, Z=2, Y=6, X=7, M=40, C=0, keep=0.5, seed=11)
+    check_forward((f, q, m), core_num=3)
+    idx = foreground_gather_reference(f, q, m)[2]
+    got, _ = grad(torch.zeros(idx.numel(), 0), idx, 40, core_num=2)
+    assert got.shape == (40, 0)
