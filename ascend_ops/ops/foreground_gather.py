@@ -7,8 +7,10 @@
 Upstream (A-suozhang/ada3d@9512743): the model runs the order-preserving PyTorch path
 `foreground_gather_pytorch` (SparseBEVTools/SparseBEVTools/functional.py:87-98, called at
 openpcdet/pcdet/models/backbones_3d/spconv_backbone.py:383); the CUDA op of the same package
-(ops/src/sparse2bev_cuda.cu, foreground_gather_kernel) returns the same rows in a random order
-(atomicAdd slots per batch). This op keeps the input order on every backend.
+(SparseBEVTools/SparseBEVTools/ops/src/sparse2bev_cuda.cu:46-72, foreground_gather_kernel) returns
+the same rows in a random order (atomicAdd slots per batch). This op keeps the input order on
+every backend. Keep test: `> 0` as the CUDA op (the PyTorch path casts to bool, i.e. != 0: the
+same for Ada3D's 0/1 masks; they differ only for negative mask values).
 
 Shapes and dtypes:
     features   float [M, C]                  float32, float64, float16 or bfloat16 (kept as is)
@@ -29,7 +31,8 @@ MASK_DTYPES = (torch.int32, torch.int64, torch.uint8, torch.bool)
 
 
 def check_inputs(features, coors, valid_mask):
-    """Validate types, shapes, devices and (when not compiling) the coordinate values."""
+    """Validate types, shapes and devices; the coordinate values too when the reference will run
+    (the native kernels check them themselves, with the same ValueError)."""
     _checks.tensor(OP, "features", features, 2)
     _checks.tensor(OP, "coors", coors, 2, kind="index")
     if not isinstance(valid_mask, torch.Tensor):
