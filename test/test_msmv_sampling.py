@@ -1,5 +1,6 @@
 """msmv_sampling: native kernels vs the reference vs SparseBEV's grid_sample fallback, semantics,
-edge locations, dtypes, empty inputs, checks, opcheck, compile, determinism."""
+edge locations, dtypes, empty inputs, checks, determinism (the generic battery in
+test_op_contract.py adds gradcheck, opcheck and compile)."""
 import math
 
 import pytest
@@ -212,46 +213,7 @@ def test_empty_inputs(which, device, native_only):
         torch.testing.assert_close(rg, torch.zeros_like(rg))
 
 
-def test_reference_gradcheck_float64():
-    args = list(case.make_inputs(B=1, N=2, levels=((3, 4), (2, 2)), C=2, Q=2, P=3, dtype=torch.float64,
-                                 seed=7, outside=0.5))
-    for i in DIFF:
-        args[i].requires_grad_()
-    assert torch.autograd.gradcheck(REFERENCE, tuple(args), eps=1e-6, atol=1e-6)
 
-
-def test_opcheck():
-    args = list(case.small("cpu"))
-    for i in DIFF:
-        args[i].requires_grad_()
-    if not hasattr(torch.library, "opcheck"):
-        pytest.skip(f"torch.library.opcheck needs torch >= 2.4 (this is {torch.__version__})")
-    torch.library.opcheck(OP.default, tuple(args))
-
-
-def test_torch_compile_fullgraph_forward_backward(native_only):
-    """The list API (flattening inside the graph) and the flattened API, fwd + bwd."""
-    g = torch.Generator().manual_seed(8)
-    levels = [torch.randn(2, 3, h, w, 5, generator=g) for h, w in ((6, 10), (3, 5), (1, 2))]
-    loc = torch.rand(2, 4, 3, 3, generator=g)
-    loc[..., 2] = torch.randint(0, 3, (2, 4, 3), generator=g) / 2
-    w = torch.rand(2, 4, 3, 3, generator=g)
-    grad_out = torch.randn(2, 4, 5, 3, generator=g)
-
-    def loss_list(l0, l1, l2, loc, w):
-        return (msmv_sampling([l0, l1, l2], loc, w) * grad_out).sum()
-
-    def loss_flat(l0, l1, l2, loc, w):
-        return (msmv_sampling(flatten_mlvl_feats([l0, l1, l2]), loc, w) * grad_out).sum()
-
-    for fn in (loss_list, loss_flat):
-        compiled = torch.compile(fn, fullgraph=True, backend="aot_eager")
-        eager_args = [a.clone().requires_grad_() for a in (*levels, loc, w)]
-        comp_args = [a.clone().requires_grad_() for a in (*levels, loc, w)]
-        fn(*eager_args).backward()
-        compiled(*comp_args).backward()
-        for a, b in zip(comp_args, eager_args):
-            torch.testing.assert_close(a.grad, b.grad)
 
 
 def test_list_api_flatten_once_and_level_gradients():

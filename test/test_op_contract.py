@@ -256,3 +256,45 @@ def test_int64_index_is_narrowed_only_when_it_fits():
     huge = args[2].long() + 2 ** 31
     with pytest.raises(ValueError, match="scale_start_index"):
         oc.native(args[0], args[1], huge, args[3], args[4])
+
+
+def _dispatcher_bad_inputs():
+    """Direct torch.ops.ascend_ops calls (no Python checks) with a wrong rank or a wrong dtype
+    kind for each tensor argument: the native kernels must raise, never read out of bounds."""
+    out = []
+    for oc in OPCASES:
+        spec = oc.spec
+        good = spec.prepare(_args(oc))
+        for i, decl in enumerate(spec.inputs):
+            if not isinstance(decl, _contract.TensorArg):
+                continue
+            t = good[i]
+            variants = {"rank": t.unsqueeze(0), "dtype": t.to(torch.int32) if decl.kind == "float" else t.to(torch.float32)}
+            for what, bad in variants.items():
+                args = tuple(bad if j == i else a for j, a in enumerate(good))
+                out.append(pytest.param(oc, args, id=f"{oc.OP}-{decl.name}-{what}"))
+    return out
+
+
+@pytest.mark.parametrize("opcase,args", _dispatcher_bad_inputs())
+def test_dispatcher_refuses_malformed_arguments(opcase, args):
+    with pytest.raises(RuntimeError):
+        opcase.spec.forward_op(*args)
+
+
+def test_unordered_outputs_compare_as_sets_and_ints_exactly():
+    """The harness's comparison rules, on a hand-made unordered spec with an int and a float output."""
+    spec = _contract.OpSpec(name="probe", inputs=(), reference=None, fake=None, ordered=False,
+                            outputs=(_contract.Output("coors", "int"), _contract.Output("feats", "float")))
+    coors = torch.tensor([[0, 2], [0, 1], [1, 0]])
+    feats = torch.tensor([[2.0], [1.0], [3.0]])
+    perm = torch.tensor([2, 0, 1])
+    a = [o.index_select(0, h.row_order(spec, (coors, feats))) for o in (coors, feats)]
+    b = [o.index_select(0, h.row_order(spec, (coors[perm], feats[perm]))) for o in (coors[perm], feats[perm])]
+    assert not h.compare(spec, (0.0, 0.0), a, b)
+    assert h.compare(spec, (0.0, 0.0), a, [b[0], b[1] + 1e-3])              # float values still count
+    assert h.compare(spec, (1.0, 1.0), [a[0] + 1, a[1]], b)                  # ints exactly, whatever the tolerance
+    assert h.compare(spec, (0.0, 0.0), [a[0][:2], a[1][:2]], b)              # a missing row is a shape problem
+    ordered = copy.copy(spec)
+    ordered.ordered = True
+    assert h.row_order(ordered, (coors, feats)) is None

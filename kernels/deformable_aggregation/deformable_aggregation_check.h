@@ -4,6 +4,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include "common/check_utils.h"
 #include "deformable_aggregation/deformable_aggregation_math.h"
 
 namespace ascend_ops {
@@ -25,11 +26,23 @@ inline void check_inputs(const at::Tensor& feat, const at::Tensor& shape, const 
               "deformable_aggregation: mc_ms_feat, sampling_location and weights must share a dtype");
   TORCH_CHECK(weights.size(5) > 0 && feat.size(2) % weights.size(5) == 0,
               "deformable_aggregation: C (mc_ms_feat.shape[2]) must be divisible by G (weights.shape[5])");
+  TORCH_CHECK(shape.size(2) == 2, "deformable_aggregation: spatial_shape must be [cams, scales, 2], got ",
+              shape.sizes());
+  TORCH_CHECK(start.size(0) == shape.size(0) && start.size(1) == shape.size(1),
+              "deformable_aggregation: scale_start_index must be [cams, scales] = ", shape.sizes().slice(0, 2),
+              ", got ", start.sizes());
+  TORCH_CHECK(loc.size(4) == 2, "deformable_aggregation: sampling_location must be [bs, A, P, cams, 2], got ",
+              loc.sizes());
   TORCH_CHECK(loc.size(0) == feat.size(0) && loc.size(3) == shape.size(0) && weights.size(4) == shape.size(1),
               "deformable_aggregation: inconsistent bs / cams / scales between arguments");
+  TORCH_CHECK(weights.size(0) == loc.size(0) && weights.size(1) == loc.size(1) && weights.size(2) == loc.size(2) &&
+                  weights.size(3) == loc.size(3),
+              "deformable_aggregation: weights must be [bs, A, P, cams, scales, G] matching sampling_location ",
+              loc.sizes(), ", got ", weights.sizes());
   for (const at::Tensor* t : {&shape, &start, &loc, &weights})
     TORCH_CHECK(t->device() == feat.device(), "deformable_aggregation: all tensors must be on mc_ms_feat's device ",
                 feat.device(), ", got one on ", t->device());
+  check_level_layout("deformable_aggregation", "spatial_shape", "scale_start_index", shape, start, feat.size(1));
 }
 
 }  // namespace deformable_aggregation

@@ -4,6 +4,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include "common/check_utils.h"
 #include "msmv_sampling/msmv_sampling_math.h"
 
 namespace ascend_ops {
@@ -30,6 +31,7 @@ inline void check_inputs(const at::Tensor& feat, const at::Tensor& shape, const 
   for (const at::Tensor* t : {&shape, &start, &loc, &weights})
     TORCH_CHECK(t->device() == feat.device(), "msmv_sampling: all tensors must be on feat's device ", feat.device(),
                 ", got one on ", t->device());
+  check_level_layout("msmv_sampling", "spatial_shapes", "level_start_index", shape, start, feat.size(2));
 }
 
 inline void check_grad_output(const at::Tensor& grad_output, const at::Tensor& feat, const Dims& d) {
