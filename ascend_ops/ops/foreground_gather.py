@@ -31,20 +31,14 @@ MASK_DTYPES = (torch.int32, torch.int64, torch.uint8, torch.bool)
 
 
 def check_inputs(features, coors, valid_mask):
-    """Validate types, shapes and devices; the coordinate values too when the reference will run
-    (the native kernels check them themselves, with the same ValueError)."""
-    _checks.tensor(OP, "features", features, 2)
-    _checks.tensor(OP, "coors", coors, 2, kind="index")
-    if not isinstance(valid_mask, torch.Tensor):
-        raise TypeError(f"{OP}: valid_mask must be a torch.Tensor, got {type(valid_mask).__name__}")
-    if valid_mask.dim() != 3:
-        raise ValueError(f"{OP}: valid_mask must have 3 dims [B, Y, X], got shape {tuple(valid_mask.shape)}")
+    """Shapes and the mask dtype (types, ranks and devices are checked by the contract first);
+    the coordinate values too when the reference will run (the native kernels check them
+    themselves, with the same ValueError)."""
     if valid_mask.dtype not in MASK_DTYPES:
         raise TypeError(f"{OP}: valid_mask must have dtype in (int32, int64, uint8, bool), "
                         f"got {str(valid_mask.dtype).replace('torch.', '')}")
     _checks.size(OP, "coors", coors, 1, 4, "4 (b, z, y, x)")
     _checks.size(OP, "coors", coors, 0, features.shape[0], "features.shape[0] (M)")
-    _checks.same_device(OP, features=features, coors=coors, valid_mask=valid_mask)
     # Coordinate values: the native kernels check them where they read them (raising ValueError
     # with the message below); here only for the reference, which would wrap negative indices.
     if (coors.numel() and coors.device.type != "meta" and not _dispatch.is_compiling()
