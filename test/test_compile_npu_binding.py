@@ -21,7 +21,7 @@ def test_npu_bindings_exist():
 def test_npu_bindings_compile():
     if shutil.which("g++") is None:
         pytest.skip("g++ not found: install a C++ compiler")
-    env = dict(os.environ, PYTHON=sys.executable)
+    env = dict(os.environ, PYTHON=sys.executable, ASCEND_KIT_NPU_EXTRA_SOURCES="test/npu/aclnn_call_probe.cpp")
     proc = subprocess.run(["bash", SCRIPT], capture_output=True, text=True, env=env, timeout=1500)
     if proc.returncode == 3:
         pytest.skip("torch_npu for this torch could not be installed (offline, or no release for this torch): "
@@ -30,3 +30,5 @@ def test_npu_bindings_compile():
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-8000:]
     checked = [line for line in proc.stdout.splitlines() if line.startswith("check_syntax: kernels/")]
     assert any("deformable_aggregation_npu.cpp" in line for line in checked), proc.stdout
+    # call_aclnn with optional tensors and attributes of every kind (static_asserts on the C types)
+    assert "check_syntax: test/npu/aclnn_call_probe.cpp" in proc.stdout.splitlines(), proc.stdout

@@ -205,6 +205,8 @@ def load_library(path: Path, runtime: str) -> ctypes.CDLL:
                 lib.asim_describe.argtypes = [ctypes.c_char_p]
                 lib.asim_tiling.restype = ctypes.c_char_p
                 lib.asim_tiling.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+                lib.asim_list_ops.restype = ctypes.c_char_p
+                lib.asim_list_ops.argtypes = []
             else:
                 lib.asim_launch.restype = ctypes.c_char_p
                 lib.asim_launch.argtypes = [ctypes.c_char_p]

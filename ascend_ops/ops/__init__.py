@@ -1,7 +1,10 @@
 """The kit's ops. Each op is one module: its contract (ascend_ops/ops/_contract.py OpSpec),
 checks, pure-PyTorch reference and public function. Registering an op is one import line here."""
 from .deformable_aggregation import deformable_aggregation, deformable_aggregation_reference
+from .foreground_gather import foreground_gather, foreground_gather_reference
 from .msmv_sampling import FlatMlvlFeats, flatten_mlvl_feats, msmv_sampling, msmv_sampling_reference
+from .points_in_boxes import (points_in_boxes_3d, points_in_boxes_3d_reference, points_in_boxes_bev,
+                              points_in_boxes_bev_reference, points_in_boxes_first, points_in_boxes_first_reference)
 from .sparse2bev import sparse2bev, sparse2bev_reference
 from . import kmeans_bounds_step as _kmeans_bounds_step, kmeanspp as _kmeanspp  # noqa: F401  (used by anchors.kmeans)
 

@@ -1,12 +1,14 @@
 // Helpers shared by the kit's CUDA bindings (kernels/*/*_cuda_binding.cpp; ATen, host only):
-// the torch dtype -> ElementType tag of the torch-free launchers, and the float32 gradient
-// buffers that the backward launchers accumulate into.
+// the torch dtype -> ElementType tag of the torch-free launchers, and zeroed float32 buffers (any
+// number) that launchers accumulate into, e.g. the gradients of a backward.
 #pragma once
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAException.h>
 
+#include <cstddef>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "common/cuda_utils.h"
 
@@ -26,22 +28,53 @@ inline ElementType element_type(at::ScalarType type, const char* what) {
   return ElementType::kFloat32;
 }
 
-// Zero-filled float32 gradients shaped like feat, loc and weights (contiguous, on their device);
-// when `run`, calls launch(grad_feat, grad_loc, grad_weights) with their float* data, which
-// returns a cudaError_t (checked here). Returns the gradients cast to each input's dtype.
+namespace detail {
+template <typename T>
+using AsTensor = at::Tensor;
+
+template <typename Launch, size_t... I>
+cudaError_t launch_float_ptrs(Launch&& launch, std::vector<at::Tensor>& bufs, std::index_sequence<I...>) {
+  return std::forward<Launch>(launch)(bufs[I].template data_ptr<float>()...);
+}
+
+template <size_t... I, typename... Like>
+std::tuple<AsTensor<Like>...> cast_like(std::vector<at::Tensor>& bufs, std::index_sequence<I...>, const Like&... like) {
+  return std::tuple<AsTensor<Like>...>(bufs[I].to(like.scalar_type())...);
+}
+}  // namespace detail
+
+// Zero-filled float32 buffers (contiguous, on the first tensor's device) shaped like each of
+// `like` (any number: e.g. the inputs whose gradients a backward launcher accumulates in float32).
+// When `run`, calls launch(float* buf0, float* buf1, ...) -- one pointer per buffer, in order --
+// which returns a cudaError_t (checked here). Returns the buffers cast to each like[k]'s dtype,
+// as a tuple of as many tensors:
+//   auto grads = float32_buffers(run, [&](float* gf, float* gl) { return launch_bwd(..., gf, gl, stream); },
+//                                feat, loc);     // std::tuple<at::Tensor, at::Tensor>
+template <typename Launch, typename... Like>
+std::tuple<detail::AsTensor<Like>...> float32_buffers(bool run, Launch&& launch, const Like&... like) {
+  static_assert(sizeof...(Like) > 0, "float32_buffers: give at least one tensor to shape a buffer after");
+  const at::Tensor* first[] = {&like...};
+  const auto f32 = first[0]->options().dtype(at::kFloat);
+  std::vector<at::Tensor> bufs = {at::zeros(like.sizes(), f32)...};
+  if (run) C10_CUDA_CHECK(detail::launch_float_ptrs(std::forward<Launch>(launch), bufs,
+                                                    std::index_sequence_for<Like...>()));
+  return detail::cast_like(bufs, std::index_sequence_for<Like...>(), like...);
+}
+
+// The same for a count known only at run time: launch(float* const* bufs) gets like.size() pointers.
 template <typename Launch>
-std::tuple<at::Tensor, at::Tensor, at::Tensor> float32_grads(const at::Tensor& feat, const at::Tensor& loc,
-                                                             const at::Tensor& weights, bool run, Launch&& launch) {
-  const auto f32 = feat.options().dtype(at::kFloat);
-  auto grad_feat = at::zeros(feat.sizes(), f32);
-  auto grad_loc = at::zeros(loc.sizes(), f32);
-  auto grad_w = at::zeros(weights.sizes(), f32);
-  if (run) {
-    const cudaError_t err = std::forward<Launch>(launch)(grad_feat.data_ptr<float>(), grad_loc.data_ptr<float>(),
-                                                         grad_w.data_ptr<float>());
-    C10_CUDA_CHECK(err);
+std::vector<at::Tensor> float32_buffers(bool run, Launch&& launch, const std::vector<at::Tensor>& like) {
+  TORCH_CHECK(!like.empty(), "float32_buffers: give at least one tensor to shape a buffer after");
+  const auto f32 = like[0].options().dtype(at::kFloat);
+  std::vector<at::Tensor> bufs;
+  std::vector<float*> ptrs;
+  for (const auto& t : like) {
+    bufs.push_back(at::zeros(t.sizes(), f32));
+    ptrs.push_back(bufs.back().data_ptr<float>());
   }
-  return {grad_feat.to(feat.scalar_type()), grad_loc.to(loc.scalar_type()), grad_w.to(weights.scalar_type())};
+  if (run) C10_CUDA_CHECK(std::forward<Launch>(launch)(static_cast<float* const*>(ptrs.data())));
+  for (size_t k = 0; k < bufs.size(); ++k) bufs[k] = bufs[k].to(like[k].scalar_type());
+  return bufs;
 }
 
 }  // namespace ascend_ops

@@ -45,11 +45,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cuda(
   const Dims d = dims_of(feat, loc, w);
   check_grad_output(grad_output, feat, d);
   const auto gout = grad_output.to(at::kFloat).contiguous();
-  return float32_grads(feat, loc, w, gout.numel() > 0, [&](float* grad_feat, float* grad_loc, float* grad_w) {
+  return float32_buffers(gout.numel() > 0, [&](float* grad_feat, float* grad_loc, float* grad_w) {
     return launch_backward(element_type(feat.scalar_type(), kFeat), feat.data_ptr(), shape.data_ptr<int>(),
                            start.data_ptr<int>(), loc.data_ptr(), w.data_ptr(), gout.data_ptr<float>(), grad_feat,
                            grad_loc, grad_w, d, c10::cuda::getCurrentCUDAStream().stream());
-  });
+  }, feat, loc, w);
 }
 
 }  // namespace

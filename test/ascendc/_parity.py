@@ -1,52 +1,93 @@
-"""Shared by the sampling ops' Ascend C parity tests: run an op's forward and backward kernels
-under the harness, float64 reference gradients, and an elementwise tolerance check.
+"""Shared by the Ascend C parity tests: run an op's kernels under the harness with any number of
+inputs / outputs / attributes, float64 reference gradients, and an elementwise tolerance check.
 
-A case is the op's five inputs (feat, two int32 index tensors, locations, weights); the
-reference takes them in that order and is differentiable in feat, locations and weights.
+`AscendCKernel` is one OpType; `AscendCOp` pairs a forward OpType `name` with its `name`Grad and
+the op's pure-PyTorch reference.
 """
 import torch
 
 
-class AscendCOp:
-    """One op's Ascend C forward (`name`) and backward (`name`Grad) kernels in `op_dir`.
+class AscendCKernel:
+    """One OpType in `op_dir`, run under the harness.
 
-    inputs        the five input names, in case order
-    grad_outputs  the backward's output names for feat, locations, weights; the feat gradient is
-                  atomic-accumulated into zeros (untouched pixels stay 0), so only the other two
-                  (row-owned) outputs are coverage-checked
-    reference     the pure-PyTorch reference taking a case
+    inputs       input names, in OpDef order (a case is a sequence of tensors / None in this order)
+    outputs      output names, in OpDef order
+    accumulated  {output name: input name}: outputs the kernel accumulates into with atomics; they
+                 are passed zero-filled, float32, shaped like that input, and (untouched elements
+                 legitimately staying 0) not coverage-checked. Every other output is allocated from
+                 InferShape / InferDataType and must be fully written.
+    attrs        default attribute values (name -> value), overridable per run
     """
 
-    def __init__(self, sim, op_dir, name, inputs, grad_outputs, reference):
-        self.sim, self.op_dir, self.name = sim, op_dir, name
-        self.inputs, self.grad_outputs, self.reference = inputs, grad_outputs, reference
+    def __init__(self, sim, op_dir, op_type, inputs, outputs, accumulated=None, attrs=None):
+        self.sim, self.op_dir, self.op_type = sim, op_dir, op_type
+        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
+        self.accumulated = dict(accumulated or {})
+        self.attrs = dict(attrs or {})
+        unknown = set(self.accumulated) - set(self.outputs)
+        assert not unknown, f"accumulated: {sorted(unknown)} are not outputs of {op_type}"
+
+    def run(self, args, attrs=None, profile="ascend910b", **kw):
+        """(outputs as a tuple in OpDef order, the harness report)."""
+        assert len(args) == len(self.inputs), f"{self.op_type}: expected {len(self.inputs)} inputs, got {len(args)}"
+        named = dict(zip(self.inputs, args))
+        outs = {}
+        for name in self.outputs:
+            like = self.accumulated.get(name)
+            outs[name] = None if like is None else torch.zeros(named[like].shape, dtype=torch.float32)
+        covered = [n for n in self.outputs if n not in self.accumulated]
+        res = self.sim.run_op(self.op_dir, self.op_type, inputs=named, outputs=outs, attrs={**self.attrs, **(attrs or {})},
+                              profile=profile, check_coverage=covered, **kw)
+        return tuple(res.outputs[n] for n in self.outputs), res.report
+
+
+class AscendCOp:
+    """An op's Ascend C forward (`name`) and backward (`name`Grad) kernels in `op_dir`.
+
+    inputs        forward input names, in case order
+    reference     the pure-PyTorch reference taking a case (and `attrs` as keywords when given)
+    outputs       forward output names
+    grads         {backward output name: forward input name it is the gradient of}, in the backward's
+                  output order; the backward takes the forward inputs then one grad_<output> per name
+                  in `grad_inputs`
+    accumulated   backward outputs accumulated with atomics (passed zeroed float32, not coverage-checked)
+    """
+
+    def __init__(self, sim, op_dir, name, inputs, reference, outputs=("out",), grads=None,
+                 grad_inputs=("grad_output",), accumulated=(), attrs=None):
+        self.name, self.inputs, self.reference, self.outputs = name, tuple(inputs), reference, tuple(outputs)
+        self.grads = dict(grads or {})
+        self.attrs = dict(attrs or {})
+        self.fwd = AscendCKernel(sim, op_dir, name, inputs, outputs, attrs=attrs)
+        self.bwd = AscendCKernel(sim, op_dir, name + "Grad", tuple(inputs) + tuple(grad_inputs), tuple(self.grads),
+                                 accumulated={g: self.grads[g] for g in accumulated}, attrs=attrs)
 
     def forward(self, case, profile="ascend910b", **kw):
-        res = self.sim.run_op(self.op_dir, self.name, inputs=dict(zip(self.inputs, case)), outputs={"out": None},
-                              profile=profile, check_coverage=True, **kw)
-        return res.outputs["out"], res.report
+        """(the output, or a tuple when there are several; the report)."""
+        outs, report = self.fwd.run(case, profile=profile, **kw)
+        return (outs[0] if len(outs) == 1 else outs), report
 
-    def backward(self, case, grad_out, profile="ascend910b", **kw):
-        feat_grad, *row_owned = self.grad_outputs
-        outputs = {feat_grad: torch.zeros(case[0].shape, dtype=torch.float32)}   # atomics need zeros
-        outputs.update({name: None for name in row_owned})
-        inputs = dict(zip(self.inputs, case), grad_output=grad_out)
-        res = self.sim.run_op(self.op_dir, self.name + "Grad", inputs=inputs, outputs=outputs, profile=profile,
-                              check_coverage=row_owned, **kw)
-        return tuple(res.outputs[name] for name in self.grad_outputs), res.report
+    def backward(self, case, *grad_outs, profile="ascend910b", **kw):
+        """(the gradients in `grads` order, the report)."""
+        return self.bwd.run(tuple(case) + grad_outs, profile=profile, **kw)
 
     def reference_out(self, case):
-        """The reference output in float64."""
-        return self.reference(*(t.double() if t.is_floating_point() else t for t in case))
+        """The reference output(s) in float64."""
+        return self.reference(*(t.double() if t is not None and t.is_floating_point() else t for t in case), **self.attrs)
 
-    def reference_grads(self, case, grad_out):
-        """(out, grad feat, grad locations, grad weights): float64 autograd of the reference, from
-        the (possibly low-precision) inputs."""
-        feat, a, b, loc, w = case
-        f, l, ww = (t.double().requires_grad_(True) for t in (feat, loc, w))
-        out = self.reference(f, a, b, l, ww)
-        out.backward(grad_out.double())
-        return out.detach(), f.grad, l.grad, ww.grad
+    def reference_grads(self, case, *grad_outs):
+        """(out, *gradients in `grads` order): float64 autograd of the reference, from the (possibly
+        low-precision) inputs."""
+        wrt = set(self.grads.values())
+        args = [t.detach().double().requires_grad_(n in wrt) if t is not None and t.is_floating_point() else t
+                for n, t in zip(self.inputs, case)]
+        out = self.reference(*args, **self.attrs)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        torch.autograd.backward([o for o in outs if o.is_floating_point()], [g.double() for g in grad_outs])
+        by_name = dict(zip(self.inputs, args))
+        detached = tuple(o.detach() for o in outs)
+        return (detached[0] if len(detached) == 1 else detached,
+                *(by_name[self.grads[g]].grad for g in self.grads))
 
 
 def assert_close(name, got, want, rtol, atol):

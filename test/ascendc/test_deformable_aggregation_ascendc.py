@@ -15,7 +15,10 @@ sim = pytest.importorskip("ascend_ops.ascendc_sim", reason="Ascend C CPU harness
 
 OP = AscendCOp(sim, os.path.join(os.path.dirname(__file__), "..", "..", "kernels", "deformable_aggregation"),
                 "DeformableAggregation", ("mc_ms_feat", "spatial_shape", "scale_start_index", "sampling_location", "weights"),
-                ("grad_mc_ms_feat", "grad_sampling_location", "grad_weights"), deformable_aggregation_reference)
+                deformable_aggregation_reference,
+                grads={"grad_mc_ms_feat": "mc_ms_feat", "grad_sampling_location": "sampling_location",
+                       "grad_weights": "weights"},
+                accumulated=("grad_mc_ms_feat",))   # atomics into zeros: untouched pixels stay 0
 run_forward, run_backward, reference_grads = OP.forward, OP.backward, OP.reference_grads
 
 

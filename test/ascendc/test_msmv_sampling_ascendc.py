@@ -15,7 +15,10 @@ sim = pytest.importorskip("ascend_ops.ascendc_sim", reason="Ascend C CPU harness
 
 OP = AscendCOp(sim, os.path.join(os.path.dirname(__file__), "..", "..", "kernels", "msmv_sampling"), "MsmvSampling",
                 ("feat", "spatial_shapes", "level_start_index", "sampling_locations", "scale_weights"),
-                ("grad_feat", "grad_sampling_locations", "grad_scale_weights"), _reference_flat)
+                _reference_flat,
+                grads={"grad_feat": "feat", "grad_sampling_locations": "sampling_locations",
+                       "grad_scale_weights": "scale_weights"},
+                accumulated=("grad_feat",))   # atomics into zeros: untouched pixels stay 0
 run_forward, run_backward, reference_grads = OP.forward, OP.backward, OP.reference_grads
 
 

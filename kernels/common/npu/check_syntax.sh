@@ -4,6 +4,7 @@
 # torch_npu goes into a separate venv (--system-site-packages, so it sees this torch): installed
 # into the main environment without CANN it breaks `import torch`.
 #   ASCEND_KIT_NPU_VENV   venv path (default ~/.cache/ascend-kit/npu-venv-<torch major.minor>)
+#   ASCEND_KIT_NPU_EXTRA_SOURCES  extra files to check with the bindings (see below)
 #   TORCH_NPU_VERSION     default: the newest torch_npu release for this torch's major.minor
 #                         (torch 2.13.0 -> 2.13.0, torch 2.1.2 -> 2.1.0.postN)
 # Exit status: 0 all passed, 1 a file failed, 3 torch_npu could not be installed (offline, or no
@@ -42,6 +43,9 @@ FLAGS+=(-I"$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])
 # once; an error still names the binding file it comes from.
 shopt -s nullglob
 SOURCES=("$ROOT"/kernels/*/*_npu.cpp)
+# ASCEND_KIT_NPU_EXTRA_SOURCES: more files (paths relative to the repository root) to check in the
+# same unit, e.g. test/npu/aclnn_call_probe.cpp (instantiates call_aclnn with attributes).
+for extra in ${ASCEND_KIT_NPU_EXTRA_SOURCES:-}; do SOURCES+=("$ROOT/$extra"); done
 UNITY="$(mktemp --suffix=.cpp)"
 trap 'rm -f "$UNITY"' EXIT
 for src in "${SOURCES[@]}"; do

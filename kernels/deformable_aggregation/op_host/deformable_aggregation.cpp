@@ -29,9 +29,14 @@ static ge::graphStatus InferShapeDeformableAggregation(gert::InferShapeContext* 
   return GRAPH_SUCCESS;
 }
 
+// out: the float dtype of the inputs.
+static const ascend_kit::OpIO& DeformableAggregationIO() {
+  static const ascend_kit::OpIO io(optiling::da_host::Inputs(), {ascend_kit::TensorDef("out", ascend_kit::kFloat)});
+  return io;
+}
+
 static ge::graphStatus InferDataTypeDeformableAggregation(gert::InferDataTypeContext* context) {
-  context->SetOutputDataType(0, context->GetInputDataType(0));
-  return GRAPH_SUCCESS;
+  return ascend_kit::InferIODataTypes(context, DeformableAggregationIO());
 }
 
 }  // namespace ge
@@ -41,8 +46,7 @@ namespace ops {
 class DeformableAggregation : public OpDef {
  public:
   explicit DeformableAggregation(const char* name) : OpDef(name) {
-    ascend_kit::AddSamplingInputs(*this, optiling::da_host::kInputs);
-    ascend_kit::AddOutputs(*this, {"out"}, false);
+    ascend_kit::AddIO(*this, ge::DeformableAggregationIO());
     this->SetInferShape(ge::InferShapeDeformableAggregation).SetInferDataType(ge::InferDataTypeDeformableAggregation);
     this->AICore().SetTiling(optiling::TilingDeformableAggregation);
     ascend_kit::AddKitConfigs(*this);

@@ -26,8 +26,20 @@ static ge::graphStatus InferShapeDeformableAggregationGrad(gert::InferShapeConte
   return ascend_kit::InferShapesFromInputs(context, {0, 3, 4});
 }
 
+// Inputs of the forward + grad_output; the three gradients float32 for every input dtype.
+static const ascend_kit::OpIO& DeformableAggregationGradIO() {
+  static const ascend_kit::OpIO io = [] {
+    std::vector<ascend_kit::TensorDef> in = optiling::da_host::Inputs();
+    in.push_back(ascend_kit::TensorDef("grad_output", ascend_kit::kFloat));
+    return ascend_kit::OpIO(in, {ascend_kit::TensorDef("grad_mc_ms_feat", ascend_kit::kFloat32),
+                                 ascend_kit::TensorDef("grad_sampling_location", ascend_kit::kFloat32),
+                                 ascend_kit::TensorDef("grad_weights", ascend_kit::kFloat32)});
+  }();
+  return io;
+}
+
 static ge::graphStatus InferDataTypeDeformableAggregationGrad(gert::InferDataTypeContext* context) {
-  return ascend_kit::InferFloat32Outputs(context);
+  return ascend_kit::InferIODataTypes(context, DeformableAggregationGradIO());
 }
 
 }  // namespace ge
@@ -37,8 +49,7 @@ namespace ops {
 class DeformableAggregationGrad : public OpDef {
  public:
   explicit DeformableAggregationGrad(const char* name) : OpDef(name) {
-    ascend_kit::AddSamplingInputs(*this, optiling::da_host::kInputs, {"grad_output"});
-    ascend_kit::AddOutputs(*this, {"grad_mc_ms_feat", "grad_sampling_location", "grad_weights"}, true);
+    ascend_kit::AddIO(*this, ge::DeformableAggregationGradIO());
     this->SetInferShape(ge::InferShapeDeformableAggregationGrad)
         .SetInferDataType(ge::InferDataTypeDeformableAggregationGrad);
     this->AICore().SetTiling(optiling::TilingDeformableAggregationGrad);

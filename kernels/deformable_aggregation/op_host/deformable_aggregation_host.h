@@ -9,9 +9,13 @@
 namespace optiling {
 namespace da_host {
 
-// Input names shared by both OpDefs.
-constexpr const char* kInputs[5] = {"mc_ms_feat", "spatial_shape", "scale_start_index", "sampling_location",
-                                    "weights"};
+// Inputs shared by both OpDefs (the grad op appends grad_output); floats are fp32 | fp16.
+inline std::vector<ascend_kit::TensorDef> Inputs() {
+  using ascend_kit::TensorDef;
+  return {TensorDef("mc_ms_feat", ascend_kit::kFloat), TensorDef("spatial_shape", ascend_kit::kInt32),
+          TensorDef("scale_start_index", ascend_kit::kInt32), TensorDef("sampling_location", ascend_kit::kFloat),
+          TensorDef("weights", ascend_kit::kFloat)};
+}
 
 // Sizes from mc_ms_feat [bs, num_feat, C], spatial_shape [cams, scales, 2], sampling_location
 // [bs, A, P, cams, 2] and weights [bs, A, P, cams, scales, G]; false when one is missing or of the wrong rank.

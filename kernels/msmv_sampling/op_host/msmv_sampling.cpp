@@ -30,9 +30,14 @@ static ge::graphStatus InferShapeMsmvSampling(gert::InferShapeContext* context) 
   return GRAPH_SUCCESS;
 }
 
+// out: the float dtype of the inputs.
+static const ascend_kit::OpIO& MsmvSamplingIO() {
+  static const ascend_kit::OpIO io(optiling::msmv_host::Inputs(), {ascend_kit::TensorDef("out", ascend_kit::kFloat)});
+  return io;
+}
+
 static ge::graphStatus InferDataTypeMsmvSampling(gert::InferDataTypeContext* context) {
-  context->SetOutputDataType(0, context->GetInputDataType(0));
-  return GRAPH_SUCCESS;
+  return ascend_kit::InferIODataTypes(context, MsmvSamplingIO());
 }
 
 }  // namespace ge
@@ -42,8 +47,7 @@ namespace ops {
 class MsmvSampling : public OpDef {
  public:
   explicit MsmvSampling(const char* name) : OpDef(name) {
-    ascend_kit::AddSamplingInputs(*this, optiling::msmv_host::kInputs);
-    ascend_kit::AddOutputs(*this, {"out"}, false);
+    ascend_kit::AddIO(*this, ge::MsmvSamplingIO());
     this->SetInferShape(ge::InferShapeMsmvSampling).SetInferDataType(ge::InferDataTypeMsmvSampling);
     this->AICore().SetTiling(optiling::TilingMsmvSampling);
     ascend_kit::AddKitConfigs(*this);

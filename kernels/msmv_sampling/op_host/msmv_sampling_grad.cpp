@@ -21,8 +21,20 @@ static ge::graphStatus InferShapeMsmvSamplingGrad(gert::InferShapeContext* conte
   return ascend_kit::InferShapesFromInputs(context, {0, 3, 4});
 }
 
+// Inputs of the forward + grad_output; the three gradients float32 for every input dtype.
+static const ascend_kit::OpIO& MsmvSamplingGradIO() {
+  static const ascend_kit::OpIO io = [] {
+    std::vector<ascend_kit::TensorDef> in = optiling::msmv_host::Inputs();
+    in.push_back(ascend_kit::TensorDef("grad_output", ascend_kit::kFloat));
+    return ascend_kit::OpIO(in, {ascend_kit::TensorDef("grad_feat", ascend_kit::kFloat32),
+                                 ascend_kit::TensorDef("grad_sampling_locations", ascend_kit::kFloat32),
+                                 ascend_kit::TensorDef("grad_scale_weights", ascend_kit::kFloat32)});
+  }();
+  return io;
+}
+
 static ge::graphStatus InferDataTypeMsmvSamplingGrad(gert::InferDataTypeContext* context) {
-  return ascend_kit::InferFloat32Outputs(context);
+  return ascend_kit::InferIODataTypes(context, MsmvSamplingGradIO());
 }
 
 }  // namespace ge
@@ -32,8 +44,7 @@ namespace ops {
 class MsmvSamplingGrad : public OpDef {
  public:
   explicit MsmvSamplingGrad(const char* name) : OpDef(name) {
-    ascend_kit::AddSamplingInputs(*this, optiling::msmv_host::kInputs, {"grad_output"});
-    ascend_kit::AddOutputs(*this, {"grad_feat", "grad_sampling_locations", "grad_scale_weights"}, true);
+    ascend_kit::AddIO(*this, ge::MsmvSamplingGradIO());
     this->SetInferShape(ge::InferShapeMsmvSamplingGrad).SetInferDataType(ge::InferDataTypeMsmvSamplingGrad);
     this->AICore().SetTiling(optiling::TilingMsmvSamplingGrad);
     ascend_kit::AddKitConfigs(*this);

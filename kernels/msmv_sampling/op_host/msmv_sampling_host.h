@@ -9,9 +9,13 @@
 namespace optiling {
 namespace msmv_host {
 
-// Input names shared by both OpDefs.
-constexpr const char* kInputs[5] = {"feat", "spatial_shapes", "level_start_index", "sampling_locations",
-                                    "scale_weights"};
+// Inputs shared by both OpDefs (the grad op appends grad_output); floats are fp32 | fp16.
+inline std::vector<ascend_kit::TensorDef> Inputs() {
+  using ascend_kit::TensorDef;
+  return {TensorDef("feat", ascend_kit::kFloat), TensorDef("spatial_shapes", ascend_kit::kInt32),
+          TensorDef("level_start_index", ascend_kit::kInt32), TensorDef("sampling_locations", ascend_kit::kFloat),
+          TensorDef("scale_weights", ascend_kit::kFloat)};
+}
 
 // Sizes from feat [B, N, num_feat, C], spatial_shapes [L, 2] and sampling_locations [B, Q, P, 3];
 // false when one is missing or of the wrong rank.

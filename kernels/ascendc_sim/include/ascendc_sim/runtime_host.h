@@ -2,6 +2,7 @@
 // InferShape and InferDataType functions. Included by the generated host entry file.
 #pragma once
 
+#include <cstdio>
 #include <exception>
 #include <sstream>
 #include <string>
@@ -29,7 +30,7 @@ inline std::shared_ptr<ops::OpDef> find_op(const std::string& type) {
 inline void attr_json(std::ostringstream& os, const gert::AttrValue& v) {
     switch (v.kind) {
         case 1: os << v.i; break;
-        case 2: os << v.f; break;
+        case 2: { char b[32]; std::snprintf(b, sizeof b, "%.9g", double(v.f)); os << b; break; }
         case 3: os << (v.b ? "true" : "false"); break;
         case 4: os << jstr(v.s); break;
         case 5: {
@@ -40,14 +41,41 @@ inline void attr_json(std::ostringstream& os, const gert::AttrValue& v) {
         }
         case 6: {
             os << "[";
-            for (size_t i = 0; i < v.lf.data_.size(); ++i) os << (i ? "," : "") << v.lf.data_[i];
+            for (size_t i = 0; i < v.lf.data_.size(); ++i) {
+                char b[32];
+                std::snprintf(b, sizeof b, "%.9g", double(v.lf.data_[i]));
+                os << (i ? "," : "") << b;
+            }
             os << "]";
             break;
         }
         default: os << "null";
     }
 }
+// ,"dtypes":[ge::DataType...],"formats":[ge::Format...] of an input or output (the OpDef's lists).
+inline void param_types_json(std::ostringstream& os, const ops::OpParamDef& p) {
+    os << ",\"dtypes\":[";
+    for (size_t k = 0; k < p.dtypes_.size(); ++k) os << (k ? "," : "") << int(p.dtypes_[k]);
+    os << "],\"formats\":[";
+    for (size_t k = 0; k < p.formats_.size(); ++k) os << (k ? "," : "") << int(p.formats_[k]);
+    os << "]";
+}
 }  // namespace ascendc_sim
+
+// JSON list of the OpTypes registered (OP_ADD) in this library.
+extern "C" __attribute__((visibility("default"))) const char* asim_list_ops() {
+    using namespace ascendc_sim;
+    std::ostringstream os;
+    os << "[";
+    bool first = true;
+    for (auto& kv : ops::op_registry()) {
+        os << (first ? "" : ",") << jstr(kv.first);
+        first = false;
+    }
+    os << "]";
+    host_reply() = os.str();
+    return host_reply().c_str();
+}
 
 extern "C" __attribute__((visibility("default"))) const char* asim_describe(const char* op_type) {
     using namespace ascendc_sim;
@@ -57,13 +85,17 @@ extern "C" __attribute__((visibility("default"))) const char* asim_describe(cons
         os << "{\"ok\":true,\"inputs\":[";
         for (size_t i = 0; i < op->inputs_.size(); ++i) {
             auto& p = *op->inputs_[i];
-            os << (i ? "," : "") << "{\"name\":" << jstr(p.name_) << ",\"param_type\":" << int(p.param_type_) << "}";
+            os << (i ? "," : "") << "{\"name\":" << jstr(p.name_) << ",\"param_type\":" << int(p.param_type_);
+            param_types_json(os, p);
+            os << "}";
         }
         os << "],\"outputs\":[";
         for (size_t i = 0; i < op->outputs_.size(); ++i) {
             auto& p = *op->outputs_[i];
-            os << (i ? "," : "") << "{\"name\":" << jstr(p.name_) << ",\"init\":";
+            os << (i ? "," : "") << "{\"name\":" << jstr(p.name_) << ",\"param_type\":" << int(p.param_type_)
+               << ",\"init\":";
             if (p.has_init_) os << p.init_value_; else os << "null";
+            param_types_json(os, p);
             os << "}";
         }
         os << "],\"attrs\":[";
@@ -74,6 +106,8 @@ extern "C" __attribute__((visibility("default"))) const char* asim_describe(cons
             if (a.has_default_) attr_json(os, a.v_); else os << "null";
             os << "}";
         }
+        os << "],\"socs\":[";
+        for (size_t i = 0; i < op->aicore_.socs_.size(); ++i) os << (i ? "," : "") << jstr(op->aicore_.socs_[i]);
         os << "],\"has_tiling\":" << (op->aicore_.tiling_ ? "true" : "false")
            << ",\"has_infer_shape\":" << (op->infer_shape_ ? "true" : "false")
            << ",\"has_infer_dtype\":" << (op->infer_dtype_ ? "true" : "false") << "}";
