@@ -1,7 +1,7 @@
 // sparse2bev NPU binding: checks, then the Ascend C operators through aclnn
-//   Sparse2bev(features, coors, batch_size, size_z, size_y, size_x) -> (bev, mask)
-//   Sparse2bevGrad(grad_bev, coors, batch_size, size_z, size_y, size_x) -> grad_features
-// (the four Int attributes go to aclnn as plain int64_t arguments, after the inputs).
+//   Sparse2bev(features, coors; attrs spatial_shape, batch_size) -> (bev, mask)
+//   Sparse2bevGrad(grad_bev, coors; attrs spatial_shape, batch_size) -> grad_features
+// (aclnn order: inputs, attributes (ListInt -> aclIntArray*, Int -> int64_t), outputs).
 // The Ascend C kernels take float32 or float16 features and int32 coors. Here:
 // - coors values are validated on the host before the launch (one copy of coors to the CPU, a
 //   synchronisation): out-of-range coordinates raise naming coors. The kernels also skip such
@@ -62,7 +62,7 @@ std::tuple<at::Tensor, at::Tensor> forward_npu(const at::Tensor& features, const
   auto bev = at::empty({d.batch, d.channels, d.ny, d.nx}, features.options().dtype(type));
   auto mask = at::empty({d.batch, d.ny, d.nx}, features.options().dtype(at::kInt));
   if (d.voxels == 0) return {bev.zero_().to(features.scalar_type()), mask.zero_()};
-  npu::call_aclnn("aclnnSparse2bev", features.to(type).contiguous(), idx, d.batch, d.nz, d.ny, d.nx, bev, mask);
+  npu::call_aclnn("aclnnSparse2bev", features.to(type).contiguous(), idx, spatial_shape, d.batch, bev, mask);
   return {bev.to(features.scalar_type()), mask};
 }
 
@@ -78,7 +78,7 @@ at::Tensor backward_npu(const at::Tensor& grad_bev, const at::Tensor& features, 
   }
   const auto type = kernel_dtype(features);
   auto grad = at::empty({d.voxels, d.channels}, features.options().dtype(type));
-  npu::call_aclnn("aclnnSparse2bevGrad", grad_bev.to(type).contiguous(), idx, d.batch, d.nz, d.ny, d.nx, grad);
+  npu::call_aclnn("aclnnSparse2bevGrad", grad_bev.to(type).contiguous(), idx, spatial_shape, d.batch, grad);
   return grad.to(features.scalar_type());
 }
 

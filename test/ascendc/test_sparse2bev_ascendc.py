@@ -18,7 +18,7 @@ PROFILES = ["ascend910b", "ascend950"]
 
 
 def attrs(spatial_shape, batch_size):
-    return dict(batch_size=batch_size, size_z=spatial_shape[0], size_y=spatial_shape[1], size_x=spatial_shape[2])
+    return dict(spatial_shape=list(spatial_shape), batch_size=batch_size)
 
 
 def run_forward(features, coors, spatial_shape, batch_size, **kw):
@@ -143,3 +143,12 @@ def test_real_shape_quick(profile):
     _, report = check_case(case.real("cpu", quick=True), profile=profile)
     assert report["block_dim"] == {"ascend910b": 48, "ascend950": 56}[profile]
     assert report["imbalance"]["elements_written"] < 0.05
+
+
+@pytest.mark.parametrize("spatial_shape, batch_size", [([5, 7], 2), ([3, 0, 7], 2), ([3, 5, 7], 0)])
+def test_bad_attributes_fail_in_tiling(spatial_shape, batch_size):
+    f, co, _, _ = case.make_inputs(**case.SMALL)
+    with pytest.raises(sim.AscendCSimError):
+        run_forward(f, co, spatial_shape, batch_size, core_num=2)
+    with pytest.raises(sim.AscendCSimError):
+        run_backward(torch.zeros(2, f.shape[1], 5, 7), co, spatial_shape, batch_size, core_num=2)

@@ -1,7 +1,7 @@
 // Sparse2bev host side: tiling, shape inference and the op prototype (OpDef).
 //   features [M, C] fp32|fp16, coors int32 [M, 4] (b, z, y, x);
-//   attrs batch_size, size_z, size_y, size_x
-//   -> bev [batch_size, C, size_y, size_x] (features' dtype), mask int32 [batch_size, size_y, size_x].
+//   attrs spatial_shape (Z, Y, X), batch_size
+//   -> bev [batch_size, C, Y, X] (features' dtype), mask int32 [batch_size, Y, X].
 // Every output element is written (no zero-filled outputs needed); voxels with a coordinate out
 // of range are skipped (the NPU binding validates coors on the host before the launch).
 #include "sparse2bev_tiling.h"

@@ -1,6 +1,6 @@
 // Sparse2bevGrad host side: tiling, shape inference and the op prototype (OpDef).
-//   grad_bev [batch_size, C, size_y, size_x] fp32|fp16, coors int32 [M, 4] (b, z, y, x);
-//   attrs batch_size, size_z, size_y, size_x  ->  grad_features [M, C] (grad_bev's dtype),
+//   grad_bev [batch_size, C, Y, X] fp32|fp16, coors int32 [M, 4] (b, z, y, x);
+//   attrs spatial_shape (Z, Y, X), batch_size  ->  grad_features [M, C] (grad_bev's dtype),
 //   grad_features[i, c] = grad_bev[b_i, c, y_i, x_i]; rows of voxels out of range are zero.
 #include "sparse2bev_grad_tiling.h"
 #include "sparse2bev_host.h"

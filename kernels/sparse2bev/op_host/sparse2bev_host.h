@@ -1,8 +1,7 @@
 // Sparse2bev / Sparse2bevGrad host side shared by both op_host sources: the attributes, reading
 // the sizes, and the OpDef parts both ops have.
-// Attributes (OpDef order): batch_size, size_z, size_y, size_x (ints >= 1): the torch op's
-// batch_size and spatial_shape (Z, Y, X). Scalar Int attributes (not one ListInt) so that the
-// aclnn call passes them as plain int64_t arguments.
+// Attributes (OpDef order), as the torch op's: spatial_shape (ListInt, 3 entries (Z, Y, X),
+// each >= 1) and batch_size (Int >= 1).
 #ifndef ASCEND_KIT_SPARSE2BEV_HOST_H
 #define ASCEND_KIT_SPARSE2BEV_HOST_H
 #include "common/ascendc/op_host_utils.h"
@@ -11,18 +10,23 @@
 namespace optiling {
 namespace s2b_host {
 
+// batch_size, Z, Y, X, read from the attributes.
 constexpr int kNumAttrs = 4;
-constexpr const char* kAttrs[kNumAttrs] = {"batch_size", "size_z", "size_y", "size_x"};
 
-// batch_size, Z, Y, X from the attributes; false when one is missing or < 1.
+// batch_size, Z, Y, X from the attributes spatial_shape (index 0) and batch_size (index 1);
+// false when one is missing, spatial_shape has not 3 entries, or a value is < 1.
 template <typename Context>
 inline bool ReadAttrs(Context* context, uint64_t (&v)[kNumAttrs]) {
   const auto* attrs = context->GetAttrs();
   if (attrs == nullptr) return false;
-  for (int k = 0; k < kNumAttrs; ++k) {
-    const int64_t* a = attrs->GetInt(k);
-    if (a == nullptr || *a < 1) return false;
-    v[k] = static_cast<uint64_t>(*a);
+  const auto* shape = attrs->GetListInt(0);
+  const int64_t* batch = attrs->GetInt(1);
+  if (shape == nullptr || batch == nullptr || shape->GetSize() != 3 || *batch < 1) return false;
+  v[0] = static_cast<uint64_t>(*batch);
+  for (int k = 0; k < 3; ++k) {
+    const int64_t s = shape->GetData()[k];
+    if (s < 1) return false;
+    v[k + 1] = static_cast<uint64_t>(s);
   }
   return true;
 }
@@ -50,12 +54,13 @@ inline void SetCommon(TilingData& t, const s2b_plan::Shape& s, const s2b_plan::P
   t.set_cTile(p.cTile); t.set_numCC(p.numCC); t.set_cTail(p.cTail); t.set_tileVoxels(p.tileVoxels);
 }
 
-// Input 0 (fp32|fp16) named `first`, coors (int32), the four Int attributes.
+// Input 0 (fp32|fp16) named `first`, coors (int32), the attributes spatial_shape and batch_size.
 inline void AddInputsAndAttrs(ops::OpDef& def, const char* first) {
   const std::vector<ge::Format> nd = {ge::FORMAT_ND, ge::FORMAT_ND};
   def.Input(first).ParamType(ops::REQUIRED).DataType({ge::DT_FLOAT, ge::DT_FLOAT16}).Format(nd).UnknownShapeFormat(nd);
   def.Input("coors").ParamType(ops::REQUIRED).DataType({ge::DT_INT32, ge::DT_INT32}).Format(nd).UnknownShapeFormat(nd);
-  for (const char* name : kAttrs) def.Attr(name).AttrType(ops::REQUIRED).Int();
+  def.Attr("spatial_shape").AttrType(ops::REQUIRED).ListInt();
+  def.Attr("batch_size").AttrType(ops::REQUIRED).Int();
 }
 
 }  // namespace s2b_host
