@@ -135,12 +135,13 @@ def test_out_of_range_voxels_are_skipped():
     assert not grad[:5].any() and torch.equal(grad[5:], gather(grad_bev, co[5:]))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
 @pytest.mark.parametrize("profile", PROFILES)
-def test_real_shape_quick(profile):
+def test_real_shape_quick(profile, dtype):
     """Ada3D KITTI conv2 BEV (spatial_shape [5, 200, 176], C = 64, batch 2) with 2k voxels. The
     cell chunks spread evenly over every core (each task rescans the voxels, so the plan keeps
     the rounds per core minimal and the chunks equal)."""
-    _, report = check_case(case.real("cpu", quick=True), profile=profile)
+    _, report = check_case(case.real("cpu", quick=True), dtype=dtype, profile=profile)
     assert report["block_dim"] == {"ascend910b": 48, "ascend950": 56}[profile]
     assert report["imbalance"]["elements_written"] < 0.05
 
