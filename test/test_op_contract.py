@@ -169,8 +169,8 @@ def test_non_contiguous_inputs(opcase, native_only):
     assert not h.compare(spec, (0.0, 0.0), s_outs, outs, s_grads, grads)
 
 
-@pytest.mark.parametrize("opcase", [oc for oc in OPCASES if oc.spec.deterministic],
-                         ids=[oc.OP for oc in OPCASES if oc.spec.deterministic])
+@pytest.mark.parametrize("opcase", [oc for oc in OPCASES if oc.spec.is_deterministic("cpu")],
+                         ids=[oc.OP for oc in OPCASES if oc.spec.is_deterministic("cpu")])
 def test_deterministic_native(opcase, native_only):
     spec = opcase.spec
     args = _args(opcase)

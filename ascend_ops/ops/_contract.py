@@ -103,7 +103,8 @@ class OpSpec:
     backward              "native" (a `<name>_backward` op with per-device kernels) or None
     backward_fake         fake of the backward op
     backward_saves        names of outputs appended to the backward op's inputs
-    deterministic         same inputs give bitwise the same outputs run to run (native kernels)
+    deterministic         True, False, or the device types ("cpu", "cuda", "npu") whose native
+                          kernels give bitwise the same outputs run to run
     ordered               False: output rows may come in any order and are compared as sets
     float_dtypes          float dtypes the native kernels take (others are refused by the API)
     promote_floats        cast the float tensor inputs to their promoted dtype before the kernel
@@ -117,7 +118,7 @@ class OpSpec:
     backward: Optional[str] = None
     backward_fake: Optional[Callable] = None
     backward_saves: Tuple[str, ...] = ()
-    deterministic: bool = True
+    deterministic: object = True
     ordered: bool = True
     float_dtypes: Tuple[torch.dtype, ...] = FLOAT_DTYPES
     promote_floats: bool = True
@@ -132,6 +133,12 @@ class OpSpec:
     def differentiable(self):
         """Indices of the inputs that receive gradients."""
         return tuple(i for i, a in enumerate(self.inputs) if isinstance(a, TensorArg) and a.differentiable)
+
+    def is_deterministic(self, device_type):
+        """Whether the native kernels of `device_type` give bitwise-equal results run to run."""
+        if isinstance(self.deterministic, bool):
+            return self.deterministic
+        return device_type in self.deterministic
 
     @property
     def float_outputs(self):

@@ -15,8 +15,9 @@ Shapes and dtypes:
     batch_size    int >= 1
     returns       bev [batch_size, C, Y, X] in features' dtype, mask int32 [batch_size, Y, X]
 Duplicate coordinates are all summed. The CPU kernel is deterministic (each sum in input order,
-independent of the thread count); the CUDA and Ascend C kernels add with atomics, so their sums
-may differ in the last bits from run to run.
+independent of the thread count), and so is the Ascend C kernel (each core owns an output block
+and adds in input order); the CUDA kernel adds with atomics, so its sums may differ in the last
+bits from run to run.
 """
 import torch
 
@@ -89,7 +90,7 @@ SPEC = c.OpSpec(
     outputs=(c.Output("bev", "float"), c.Output("mask", "int")),
     check=check_inputs, reference=sparse2bev_reference, fake=_fake,
     backward="native", backward_fake=_fake_backward,
-    deterministic=False,   # the CUDA / Ascend C forwards add with atomics; the CPU one is deterministic
+    deterministic=("cpu", "npu"),   # the CUDA forward adds with float atomics
     ordered=True,
     float_dtypes=(torch.float32, torch.float64, torch.float16, torch.bfloat16),
 )
