@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/cpu_buffer_cache.h"
 #include "common/cpu_row_scatter.h"
 #include "deformable_aggregation/deformable_aggregation_check.h"
 
@@ -87,7 +88,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(
             at::zeros(w.sizes(), w.options())};
   const auto gout = grad_output.to(at::kFloat).contiguous();
   // Every element of the three gradients is written below (zeros included).
-  auto grad_feat = at::empty(feat.sizes(), feat.options());
+  auto grad_feat = cpu_buffer_cache::empty_recycled(feat.sizes(), feat.options());  // ~100 MB-1 GB
   auto grad_loc = at::empty(loc.sizes(), loc.options());
   auto grad_w = at::empty(w.sizes(), w.options());
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, feat.scalar_type(), "deformable_aggregation_backward_cpu", [&] {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/cpu_buffer_cache.h"
 #include "common/cpu_row_scatter.h"
 #include "msmv_sampling/msmv_sampling_check.h"
 #include "msmv_sampling/msmv_sampling_math.h"
@@ -85,9 +86,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(
     return {at::zeros(feat.sizes(), feat.options()), at::zeros(loc.sizes(), loc.options()),
             at::zeros(w.sizes(), w.options())};
   // grad_output as [B, Q, P, C] float32: one contiguous channel row per point.
-  const auto gout = grad_output.to(at::kFloat).transpose(2, 3).contiguous();
+  const auto gout = cpu_buffer_cache::empty_recycled({d.batch, d.queries, d.points, d.channels},
+                                                     feat.options().dtype(at::kFloat));
+  gout.copy_(grad_output.transpose(2, 3));
   // Every element of the three gradients is written below (zeros included).
-  auto grad_feat = at::empty(feat.sizes(), feat.options());
+  auto grad_feat = cpu_buffer_cache::empty_recycled(feat.sizes(), feat.options());  // ~100 MB-1 GB
   auto grad_loc = at::empty(loc.sizes(), loc.options());
   auto grad_w = at::empty(w.sizes(), w.options());
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, feat.scalar_type(), "msmv_sampling_backward_cpu", [&] {
