@@ -254,3 +254,23 @@ def test_bench_row_has_all_ratios():
     for impl in ("baseline", "reference"):
         for kind in ("fwd", "fwdbwd"):
             assert row[f"{impl}_over_native_{kind}"] > 0
+
+
+def test_cpu_backward_bitwise_same_for_any_thread_count(native_only):
+    """Many samples per feature row (so the summation order matters), several row blocks:
+    gradients bitwise equal run to run and for 1, 2 and 3 threads."""
+    shape = dict(SHAPES["cams8_scales5_c512"], A=40, P=4)
+    args = case.make_inputs(**shape, seed=11, visible=0.5)
+    grad_out = grad_for(args)
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2, 3, 3):
+            torch.set_num_threads(n)
+            results.append(run(deformable_aggregation, args, grad_out))
+    finally:
+        torch.set_num_threads(threads)
+    for out, grads in results[1:]:
+        assert torch.equal(out, results[0][0])
+        for g, g0 in zip(grads, results[0][1]):
+            assert torch.equal(g, g0)
