@@ -1,25 +1,27 @@
 // msmv_sampling CPU kernels.
 // Forward: one task per query row (b, q), accumulating its C x P outputs in float32; no atomics,
-// deterministic. Backward: one task per (b, view, channel chunk). A sample reads one view only,
-// so each task owns the feature gradient of its (b, view, chunk) slice and the location/weight
-// gradient partial of its chunk for every sample of that view; the chunk partials are summed
-// afterwards in a fixed order (deterministic, independent of the thread count).
+// deterministic. Backward, in two passes with one owner task per output element (no atomics;
+// bitwise the same run to run and for any thread count): (1) the feature gradient is cut into
+// blocks of rows, the samples are bucketed by block (common/cpu_row_scatter.h), and one task per
+// block adds its samples in sample order, also taking the dot products of grad_output with the
+// feature rows of its block; (2) one task per query row combines those into its location and
+// weight gradients.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
+#include "common/cpu_buffer_cache.h"
+#include "common/cpu_row_scatter.h"
 #include "msmv_sampling/msmv_sampling_check.h"
 #include "msmv_sampling/msmv_sampling_math.h"
 
 namespace ascend_ops {
 namespace msmv_sampling {
 namespace {
-
-// Channels per backward task: at most 4 chunks, so the location/weight partials stay small.
-int64_t chunk_channels(int64_t channels) { return std::max<int64_t>(16, (channels + 3) / 4); }
 
 at::Tensor forward_cpu(const at::Tensor& feat_in, const at::Tensor& spatial_shapes,
                        const at::Tensor& level_start_index, const at::Tensor& sampling_locations,
@@ -80,62 +82,95 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(
   const auto shape = spatial_shapes.contiguous(), start = level_start_index.contiguous();
   const Dims d = dims_of(feat, loc, w);
   check_grad_output(grad_output, feat, d);
-  const auto gout = grad_output.to(at::kFloat).contiguous();
-  const auto f32 = feat.options().dtype(at::kFloat);
-  const int64_t cchunk = chunk_channels(d.channels);
-  const int64_t chunks = std::max<int64_t>(1, (d.channels + cchunk - 1) / cchunk);
-  auto grad_feat = at::zeros(feat.sizes(), f32);
-  auto grad_loc_parts = at::zeros({chunks, loc.numel()}, f32);
-  auto grad_w_parts = at::zeros({chunks, w.numel()}, f32);
-  if (gout.numel() > 0 && d.levels > 0 && d.views > 0) {
-    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, feat.scalar_type(), "msmv_sampling_backward_cpu", [&] {
-      const scalar_t* F = feat.data_ptr<scalar_t>();
-      const scalar_t* L = loc.data_ptr<scalar_t>();
-      const scalar_t* Wt = w.data_ptr<scalar_t>();
-      const int* S = shape.data_ptr<int>();
-      const int* I = start.data_ptr<int>();
-      const float* GO = gout.data_ptr<float>();
-      float* GF = grad_feat.data_ptr<float>();
-      float* GLP = grad_loc_parts.data_ptr<float>();
-      float* GWP = grad_w_parts.data_ptr<float>();
-      at::parallel_for(0, d.batch * d.views * chunks, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t task = begin; task < end; ++task) {
-          const int64_t chunk = task % chunks, bv = task / chunks;
-          const int64_t b = bv / d.views, view = bv % d.views;
-          const int64_t c0 = chunk * cchunk, c1 = std::min(d.channels, c0 + cchunk);
-          float* grad_loc = GLP + chunk * loc.numel();
-          float* grad_w = GWP + chunk * w.numel();
-          for (int64_t q = 0; q < d.queries; ++q) {
-            for (int64_t p = 0; p < d.points; ++p) {
-              const int64_t li = location_index(d, b, q, p);
-              if (view_index(d, to_float(L[li + 2])) != view) continue;
-              const float x = to_float(L[li]), y = to_float(L[li + 1]);
-              for (int64_t l = 0; l < d.levels; ++l) {
-                const int H = S[2 * l], W = S[2 * l + 1];
-                Corners k;
-                if (!make_corners(x, y, H, W, I[l], d, b, view, k)) continue;
-                const int64_t wi = weight_index(d, b, q, p, l);
-                const float weight = to_float(Wt[wi]);
-                float gw = 0.f, gx = 0.f, gy = 0.f;
-                for (int64_t c = c0; c < c1; ++c) {
-                  float fg[4];
-                  backward_element(F, k, c, GO[output_index(d, b, q, c, p)], weight, fg, gw, gx, gy);
-                  for (int i = 0; i < 4; ++i)
-                    if (k.valid[i]) GF[k.offset[i] + c] += fg[i];
-                }
-                grad_w[wi] = gw;
-                grad_loc[li] += static_cast<float>(W - 1) * gx;
-                grad_loc[li + 1] += static_cast<float>(H - 1) * gy;
-              }
-            }
+  if (grad_output.numel() == 0 || d.levels == 0 || d.views == 0)
+    return {at::zeros(feat.sizes(), feat.options()), at::zeros(loc.sizes(), loc.options()),
+            at::zeros(w.sizes(), w.options())};
+  // grad_output as [B, Q, P, C] float32: one contiguous channel row per point.
+  const auto gout = cpu_buffer_cache::empty_recycled({d.batch, d.queries, d.points, d.channels},
+                                                     feat.options().dtype(at::kFloat));
+  gout.copy_(grad_output.transpose(2, 3));
+  // Every element of the three gradients is written below (zeros included).
+  auto grad_feat = cpu_buffer_cache::empty_recycled(feat.sizes(), feat.options());  // ~100 MB-1 GB
+  auto grad_loc = at::empty(loc.sizes(), loc.options());
+  auto grad_w = at::empty(w.sizes(), w.options());
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, feat.scalar_type(), "msmv_sampling_backward_cpu", [&] {
+    const scalar_t* F = feat.data_ptr<scalar_t>();
+    const scalar_t* L = loc.data_ptr<scalar_t>();
+    const scalar_t* Wt = w.data_ptr<scalar_t>();
+    const int* S = shape.data_ptr<int>();
+    const int* I = start.data_ptr<int>();
+    const float* GO = gout.data_ptr<float>();
+    // A sample s = (b, q, p, l) in weight_index order: one point on one level of its view.
+    auto corners_of = [&](int64_t s, Corners& k) -> bool {
+      const int64_t l = s % d.levels, bqp = s / d.levels;
+      const int64_t li = bqp * 3;                            // location_index of (b, q, p)
+      const int64_t view = view_index(d, to_float(L[li + 2]));
+      if (view < 0) return false;
+      const int64_t b = bqp / (d.queries * d.points);
+      return make_corners(to_float(L[li]), to_float(L[li + 1]), S[2 * l], S[2 * l + 1], I[l], d, b, view, k);
+    };
+    auto touch = [&](int64_t s, int64_t rows[4]) -> int {
+      Corners k;
+      if (!corners_of(s, k)) return 0;
+      int n = 0;
+      for (int i = 0; i < 4; ++i)
+        if (k.valid[i]) rows[n++] = k.offset[i] / d.channels;
+      return n;
+    };
+    const int64_t num_samples = d.batch * d.queries * d.points * d.levels;
+    const auto plan = cpu_row_scatter::plan_blocks(d.batch * d.views * d.num_feat, d.channels, num_samples, touch);
+
+    // 1. Feature gradient, block by block: sample s adds w_i * (go[c] * scale_weight) to corner
+    //    row i; meanwhile, with that feature row in cache, dots[slot][i] = sum_c go[c] *
+    //    feat[row i][c] (each (sample, corner) has one owner block).
+    std::unique_ptr<float[]> dots(new float[std::max<int64_t>(1, plan.num_slots * 4)]);
+    auto add = [&](int64_t s, int64_t lo, int64_t hi, float* block) {
+      Corners k;
+      if (!corners_of(s, k)) return;
+      const float* go = GO + (s / d.levels) * d.channels;
+      const float weight = to_float(Wt[s]);                  // weight_index(b, q, p, l)
+      float* dot = dots.get() + plan.slot[s] * 4;
+      for (int i = 0; i < 4; ++i) {
+        if (!k.valid[i]) continue;
+        const int64_t r = k.offset[i] / d.channels;
+        if (r < lo || r >= hi) continue;
+        dot[i] = cpu_row_scatter::scatter_and_dot(block + (r - lo) * d.channels, F + k.offset[i], go, k.weight[i],
+                                                  weight, d.channels);
+      }
+    };
+    cpu_row_scatter::scatter_rows(plan, grad_feat.data_ptr<scalar_t>(), add);
+
+    // 2. Location and weight gradients: one task per query row (b, q) owns its entries. With the
+    //    corner dots s_i (0 for an invalid corner): grad_weight = sum_i w_i s_i, and the
+    //    pixel-space location gradient is weight * d(bilinear)/dw applied to s, summed over levels.
+    scalar_t* GL = grad_loc.data_ptr<scalar_t>();
+    scalar_t* GW = grad_w.data_ptr<scalar_t>();
+    at::parallel_for(0, d.batch * d.queries, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t bqp = begin * d.points; bqp < end * d.points; ++bqp) {
+        const int64_t li = bqp * 3;
+        float gx = 0.f, gy = 0.f;
+        for (int64_t l = 0; l < d.levels; ++l) {
+          const int64_t s = bqp * d.levels + l;
+          Corners k;
+          if (!corners_of(s, k)) {
+            GW[s] = scalar_t(0);
+            continue;
           }
+          const int64_t slot = plan.slot[s];
+          float sg[4];
+          for (int i = 0; i < 4; ++i) sg[i] = (slot >= 0 && k.valid[i]) ? dots[slot * 4 + i] : 0.f;
+          const float weight = to_float(Wt[s]);
+          GW[s] = static_cast<scalar_t>(interpolate(k, sg));
+          gx += static_cast<float>(S[2 * l + 1] - 1) * (d_dw(k, sg) * weight);
+          gy += static_cast<float>(S[2 * l] - 1) * (d_dh(k, sg) * weight);
         }
-      });
+        GL[li] = static_cast<scalar_t>(gx);
+        GL[li + 1] = static_cast<scalar_t>(gy);
+        GL[li + 2] = scalar_t(0);
+      }
     });
-  }
-  auto grad_loc = grad_loc_parts.sum(0).view(loc.sizes());
-  auto grad_w = grad_w_parts.sum(0).view(w.sizes());
-  return {grad_feat.to(feat.scalar_type()), grad_loc.to(loc.scalar_type()), grad_w.to(w.scalar_type())};
+  });
+  return {grad_feat, grad_loc, grad_w};
 }
 
 }  // namespace
