@@ -38,11 +38,6 @@ template <typename T>
 using AsTensor = at::Tensor;
 
 template <typename Launch, size_t... I>
-cudaError_t launch_float_ptrs(Launch&& launch, std::vector<at::Tensor>& bufs, std::index_sequence<I...>) {
-  return std::forward<Launch>(launch)(bufs[I].template data_ptr<float>()...);
-}
-
-template <typename Launch, size_t... I>
 cudaError_t launch_void_ptrs(Launch&& launch, std::vector<at::Tensor>& bufs, std::index_sequence<I...>) {
   return std::forward<Launch>(launch)(bufs[I].data_ptr()...);
 }
@@ -53,26 +48,11 @@ std::tuple<AsTensor<Like>...> cast_like(std::vector<at::Tensor>& bufs, std::inde
 }
 }  // namespace detail
 
-// Zero-filled float32 buffers (contiguous, on the first tensor's device) shaped like each of
-// `like` (any number: e.g. the inputs whose gradients a backward launcher accumulates in float32).
-// When `run`, calls launch(float* buf0, float* buf1, ...) -- one pointer per buffer, in order --
-// which returns a cudaError_t (checked here). Returns the buffers cast to each like[k]'s dtype,
-// as a tuple of as many tensors:
-//   auto grads = float32_buffers(run, [&](float* gf, float* gl) { return launch_bwd(..., gf, gl, stream); },
-//                                feat, loc);     // std::tuple<at::Tensor, at::Tensor>
-template <typename Launch, typename... Like>
-std::tuple<detail::AsTensor<Like>...> float32_buffers(bool run, Launch&& launch, const Like&... like) {
-  static_assert(sizeof...(Like) > 0, "float32_buffers: give at least one tensor to shape a buffer after");
-  const at::Tensor* first[] = {&like...};
-  const auto f32 = first[0]->options().dtype(at::kFloat);
-  std::vector<at::Tensor> bufs = {at::zeros(like.sizes(), f32)...};
-  if (run) C10_CUDA_CHECK(detail::launch_float_ptrs(std::forward<Launch>(launch), bufs,
-                                                    std::index_sequence_for<Like...>()));
-  return detail::cast_like(bufs, std::index_sequence_for<Like...>(), like...);
-}
-
-// The same with buffers of dtype `type` (e.g. accumulation_dtype(input dtype)), handed to
-// launch(void* buf0, void* buf1, ...) untyped:
+// Zero-filled buffers of dtype `type` (contiguous, on the first tensor's device) shaped like each
+// of `like`, e.g. the gradients a backward launcher accumulates in accumulation_dtype(input
+// dtype). When `run`, calls launch(void* buf0, void* buf1, ...) -- one untyped pointer per
+// buffer, in order -- which returns a cudaError_t (checked here). Returns the buffers cast to
+// each like[k]'s dtype, as a tuple of as many tensors:
 //   auto grads = zeroed_buffers(accumulation_dtype(feat.scalar_type()), run,
 //                               [&](void* gf, void* gl) { return launch_bwd(..., gf, gl, stream); }, feat, loc);
 template <typename Launch, typename... Like>
@@ -85,6 +65,16 @@ std::tuple<detail::AsTensor<Like>...> zeroed_buffers(at::ScalarType type, bool r
   if (run) C10_CUDA_CHECK(detail::launch_void_ptrs(std::forward<Launch>(launch), bufs,
                                                    std::index_sequence_for<Like...>()));
   return detail::cast_like(bufs, std::index_sequence_for<Like...>(), like...);
+}
+
+// zeroed_buffers in float32, the launcher getting float pointers: launch(float* buf0, ...).
+//   auto grads = float32_buffers(run, [&](float* gf, float* gl) { return launch_bwd(..., gf, gl, stream); },
+//                                feat, loc);     // std::tuple<at::Tensor, at::Tensor>
+template <typename Launch, typename... Like>
+std::tuple<detail::AsTensor<Like>...> float32_buffers(bool run, Launch&& launch, const Like&... like) {
+  static_assert(sizeof...(Like) > 0, "float32_buffers: give at least one tensor to shape a buffer after");
+  return zeroed_buffers(at::kFloat, run, [&](auto*... bufs) { return launch(static_cast<float*>(bufs)...); },
+                        like...);
 }
 
 // float32_buffers for a count known only at run time: launch(float* const* bufs) gets like.size() pointers.
