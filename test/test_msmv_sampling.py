@@ -364,7 +364,7 @@ def test_cpu_backward_bitwise_same_for_any_thread_count(native_only):
     try:
         for n in (1, 2, 3, 3):
             torch.set_num_threads(n)
-            results.append(run(case.native, args, grad_out))
+            results.append(run(NATIVE, args, grad_out))
     finally:
         torch.set_num_threads(threads)
     for out, grads in results[1:]:

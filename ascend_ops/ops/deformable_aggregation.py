@@ -14,8 +14,10 @@ Shapes and dtypes:
     sampling_location float [bs, A, P, cams, 2]
     weights           float [bs, A, P, cams, scales, G], C % G == 0
     returns           float [bs, A, C]
-Floats may be float32, float16 or bfloat16 (accumulated in float32); mixed float inputs are
-promoted. Gradients flow to mc_ms_feat, sampling_location and weights.
+Floats may be float32, float16 or bfloat16 (accumulated in float32) or float64 (computed in
+float64 on every backend; on the NPU through the CPU kernel, the Ascend C kernels having no float64
+path); mixed float inputs are promoted. Gradients flow to mc_ms_feat, sampling_location and
+weights.
 """
 import torch
 

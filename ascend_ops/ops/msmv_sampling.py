@@ -18,8 +18,10 @@ Shapes and dtypes (public API):
     returns             float [B, Q, C, P]
 Native op (flattened levels): feat [B, N, num_feat = sum_l H_l * W_l, C], spatial_shapes int
 [L, 2] (H, W), level_start_index int [L]. Floats may be float32, float16 or bfloat16 (accumulated
-in float32); mixed float inputs are promoted. Gradients flow to the features, the x/y location
-components and the scale weights. Any L >= 1, P, C; empty sizes give empty or zero results.
+in float32) or float64 (computed in float64 on every backend; on the NPU through the CPU kernel,
+the Ascend C kernels having no float64 path); mixed float inputs are promoted. Gradients flow to
+the features, the x/y location components and the scale weights. Any L >= 1, P, C; empty sizes
+give empty or zero results.
 """
 from typing import NamedTuple
 

@@ -10,12 +10,15 @@
 // is bitwise the same run to run and for any thread count, and every row is written once
 // (no separate zero fill of the whole gradient).
 #pragma once
+#include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
+
+#include "common/hd.h"
 
 namespace ascend_ops {
 namespace cpu_row_scatter {
@@ -78,13 +81,18 @@ Plan plan_blocks(int64_t rows, int64_t channels, int64_t num_samples, const Touc
   return plan;
 }
 
-// out[rows, C] (scalar_t) = sum over samples of their contributions, accumulated in float32.
-// add(s, lo, hi, float* block): adds sample s's contributions to rows lo <= r < hi, row r at
+// out[rows, C] (scalar_t) = sum over samples of their contributions, accumulated in
+// A = acc_t<scalar_t> (float32, float64 for double): in place when scalar_t is A, else in an A
+// scratch block rounded once into out.
+// add(s, lo, hi, A* block): adds sample s's contributions to rows lo <= r < hi, row r at
 // block + (r - lo) * C (the block is zeroed first). It may also write per-sample results that
 // belong to rows of the block (e.g. into scratch at plan.slot[s]): each (sample, row) pair is
 // visited by exactly one task.
 template <typename scalar_t, typename Add>
 void scatter_rows(const Plan& plan, scalar_t* out, const Add& add) {
+  using A = acc_t<scalar_t>;
+  static_assert(std::is_same<A, at::opmath_type<scalar_t>>::value, "acc_t must match at::opmath_type");
+  constexpr bool kInPlace = std::is_same<scalar_t, A>::value;
   const int64_t rows = plan.rows, channels = plan.channels, block_rows = plan.block_rows;
   const int64_t num_blocks = plan.num_blocks;
   if (num_blocks == 0 || channels <= 0) return;
@@ -98,21 +106,21 @@ void scatter_rows(const Plan& plan, scalar_t* out, const Add& add) {
   for (int64_t t = 0; t < parts; ++t)
     first[t] = std::lower_bound(cum.begin(), cum.end(), cum[num_blocks] * t / parts) - cum.begin();
   at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> scratch(std::is_same<scalar_t, float>::value ? 0 : block_rows * channels);
+    std::vector<A> scratch(kInPlace ? 0 : block_rows * channels);
     for (int64_t t = begin; t < end; ++t) {
       for (int64_t k = first[t]; k < first[t + 1]; ++k) {
         const int64_t lo = k * block_rows, hi = std::min(rows, lo + block_rows);
         scalar_t* dst = out + lo * channels;
         const int64_t n = (hi - lo) * channels;
-        float* block;
-        if constexpr (std::is_same<scalar_t, float>::value) {
+        A* block;
+        if constexpr (kInPlace) {
           block = dst;
         } else {
           block = scratch.data();
         }
-        std::fill(block, block + n, 0.f);
+        std::fill(block, block + n, A(0));
         for (int64_t i = plan.offsets[k]; i < plan.offsets[k + 1]; ++i) add(plan.samples[i], lo, hi, block);
-        if constexpr (!std::is_same<scalar_t, float>::value)
+        if constexpr (!kInPlace)
           for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<scalar_t>(block[i]);
       }
     }
@@ -120,23 +128,24 @@ void scatter_rows(const Plan& plan, scalar_t* out, const Add& add) {
 }
 
 // One corner row of one sample: dst[c] += kw * (g[c] * w) (the feature gradient) and returns
-// sum_c g[c] * f[c] (for the weight / location gradients), over n channels, in float32; the dot
-// product runs in 8 lanes reduced in a fixed order (vectorises without -ffast-math).
-template <typename scalar_t>
-inline float scatter_and_dot(float* dst, const scalar_t* f, const float* g, float kw, float w, int64_t n) {
+// sum_c g[c] * f[c] (for the weight / location gradients), over n channels, in A = acc_t<scalar_t>
+// (float32, float64 for double); the dot product runs in 8 lanes reduced in a fixed order
+// (vectorises without -ffast-math).
+template <typename scalar_t, typename A = acc_t<scalar_t>>
+inline A scatter_and_dot(A* dst, const scalar_t* f, const A* g, A kw, A w, int64_t n) {
   constexpr int kLanes = 8;
-  float acc[kLanes] = {};
+  A acc[kLanes] = {};
   int64_t c = 0;
   for (; c + kLanes <= n; c += kLanes) {
     for (int j = 0; j < kLanes; ++j) {
-      const float gj = g[c + j];
+      const A gj = g[c + j];
       dst[c + j] += kw * (gj * w);
-      acc[j] += gj * static_cast<float>(f[c + j]);
+      acc[j] += gj * static_cast<A>(f[c + j]);
     }
   }
   for (int j = 0; c < n; ++c, ++j) {
     dst[c] += kw * (g[c] * w);
-    acc[j] += g[c] * static_cast<float>(f[c]);
+    acc[j] += g[c] * static_cast<A>(f[c]);
   }
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }

@@ -1,7 +1,7 @@
 // CUDA helpers shared by the kit's torch-free .cu kernels: element-type tags for launchers
-// called from the torch bindings, and float conversions of __half / __nv_bfloat16 that work
-// under torch's -D__CUDA_NO_HALF_CONVERSIONS__ / -D__CUDA_NO_BFLOAT16_CONVERSIONS__ flags.
-// Include this before any header that calls ascend_ops::to_float on device element types.
+// called from the torch bindings, and conversions from float (or the accumulation type) to
+// __half / __nv_bfloat16 that work under torch's -D__CUDA_NO_HALF_CONVERSIONS__ /
+// -D__CUDA_NO_BFLOAT16_CONVERSIONS__ flags (to_float / to_acc of those types: common/hd.h).
 #pragma once
 #include <cstdint>
 
@@ -21,9 +21,6 @@ enum class ElementType : int { kFloat32 = 0, kFloat16 = 1, kBFloat16 = 2, kFloat
 
 namespace ascend_ops {
 
-AO_HD float to_float(__half x) { return __half2float(x); }
-AO_HD float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
-
 // float -> element type T (round to nearest even for the 16-bit types).
 template <typename T>
 AO_HD T from_float(float x) { return static_cast<T>(x); }
@@ -31,6 +28,12 @@ template <>
 AO_HD __half from_float<__half>(float x) { return __float2half_rn(x); }
 template <>
 AO_HD __nv_bfloat16 from_float<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
+
+// Accumulation type acc_t<T> -> element type T: from_float<T> for float, x itself for double.
+template <typename T>
+AO_HD T from_acc(acc_t<T> x) { return from_float<T>(x); }
+template <>
+AO_HD double from_acc<double>(double x) { return x; }
 
 // Names a device element type without constructing a value of it (see dispatch_element_type).
 template <typename T>

@@ -1,6 +1,6 @@
 // deformable_aggregation CUDA binding: checks, output allocation and stream, then the torch-free
-// launchers of deformable_aggregation_cuda.cu. Gradients are accumulated in float32 buffers
-// and cast to the input dtype here.
+// launchers of deformable_aggregation_cuda.cu. Gradients are accumulated in buffers of the
+// accumulation dtype (float32; float64 for float64 input) and cast to the input dtype here.
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -48,11 +48,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cuda(
   const Dims d = dims_of(feat, loc, w);
   TORCH_CHECK(grad_output.sizes() == at::IntArrayRef({d.bs, d.anchors, d.channels}),
               "deformable_aggregation_backward: grad_output must be [bs, A, C]");
-  const auto gout = grad_output.to(at::kFloat).contiguous();
+  const auto acc = accumulation_dtype(feat.scalar_type());
+  const auto gout = grad_output.to(acc).contiguous();
   const bool run = gout.numel() > 0 && d.points > 0;
-  return float32_buffers(run, [&](float* grad_feat, float* grad_loc, float* grad_w) {
+  return zeroed_buffers(acc, run, [&](void* grad_feat, void* grad_loc, void* grad_w) {
     return launch_backward(element_type(feat.scalar_type(), kFeat), feat.data_ptr(), shape.data_ptr<int>(),
-                           start.data_ptr<int>(), loc.data_ptr(), w.data_ptr(), gout.data_ptr<float>(), grad_feat,
+                           start.data_ptr<int>(), loc.data_ptr(), w.data_ptr(), gout.data_ptr(), grad_feat,
                            grad_loc, grad_w, d, c10::cuda::getCurrentCUDAStream().stream());
   }, feat, loc, w);
 }

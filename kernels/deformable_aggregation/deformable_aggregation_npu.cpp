@@ -3,9 +3,12 @@
 //   DeformableAggregationGrad(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights,
 //                             grad_output) -> (grad_mc_ms_feat, grad_sampling_location, grad_weights)
 // The Ascend C kernels take float32 or float16 (index tensors int32) and accumulate in float32;
-// bfloat16 and float64 are converted to float32 here and results cast back. The gradients come
+// bfloat16 is converted to float32 here and results cast back. float64 is never narrowed: it runs
+// through the kit's CPU kernel of the same op (float64 arithmetic; copies to and from the host),
+// found through the dispatcher. The gradients come
 // back as float32 buffers, zero-filled before the launch (the kernel accumulates into them).
 #include <ATen/ATen.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/core/DeviceGuard.h>
 #include <torch/library.h>
 
@@ -21,11 +24,38 @@ namespace {
 at::ScalarType kernel_dtype(const at::Tensor& t) { return t.scalar_type() == at::kHalf ? at::kHalf : at::kFloat; }
 at::Tensor as_kernel(const at::Tensor& t, at::ScalarType type) { return t.to(type).contiguous(); }
 
+// float64: the op's CPU kernel on host copies of the arguments, results back on the NPU.
+at::Tensor forward_float64_via_cpu(const at::Tensor& mc_ms_feat, const at::Tensor& shape, const at::Tensor& start,
+                                   const at::Tensor& sampling_location, const at::Tensor& weights) {
+  const auto op = c10::Dispatcher::singleton()
+                      .findSchemaOrThrow("ascend_ops::deformable_aggregation", "")
+                      .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                        const at::Tensor&)>();
+  return op.call(mc_ms_feat.cpu(), shape.cpu(), start.cpu(), sampling_location.cpu(), weights.cpu())
+      .to(mc_ms_feat.device());
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_float64_via_cpu(
+    const at::Tensor& grad_output, const at::Tensor& mc_ms_feat, const at::Tensor& shape, const at::Tensor& start,
+    const at::Tensor& sampling_location, const at::Tensor& weights) {
+  const auto op = c10::Dispatcher::singleton()
+                      .findSchemaOrThrow("ascend_ops::deformable_aggregation_backward", "")
+                      .typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+                          const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                          const at::Tensor&, const at::Tensor&)>();
+  const auto grads = op.call(grad_output.cpu(), mc_ms_feat.cpu(), shape.cpu(), start.cpu(), sampling_location.cpu(),
+                             weights.cpu());
+  const auto device = mc_ms_feat.device();
+  return {std::get<0>(grads).to(device), std::get<1>(grads).to(device), std::get<2>(grads).to(device)};
+}
+
 at::Tensor forward_npu(const at::Tensor& mc_ms_feat, const at::Tensor& spatial_shape,
                        const at::Tensor& scale_start_index, const at::Tensor& sampling_location,
                        const at::Tensor& weights) {
   check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights);
   const c10::DeviceGuard guard(mc_ms_feat.device());
+  if (mc_ms_feat.scalar_type() == at::kDouble)
+    return forward_float64_via_cpu(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights);
   const auto type = kernel_dtype(mc_ms_feat);
   auto out = at::empty({mc_ms_feat.size(0), sampling_location.size(1), mc_ms_feat.size(2)},
                        mc_ms_feat.options().dtype(type));
@@ -47,6 +77,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_npu(
                                                       mc_ms_feat.size(2)}),
               "deformable_aggregation_backward: grad_output must be [bs, A, C]");
   const c10::DeviceGuard guard(mc_ms_feat.device());
+  if (mc_ms_feat.scalar_type() == at::kDouble)
+    return backward_float64_via_cpu(grad_output, mc_ms_feat, spatial_shape, scale_start_index, sampling_location,
+                                    weights);
   const auto opts = mc_ms_feat.options().dtype(at::kFloat);
   auto grad_feat = at::zeros(mc_ms_feat.sizes(), opts);
   auto grad_loc = at::zeros(sampling_location.sizes(), opts);

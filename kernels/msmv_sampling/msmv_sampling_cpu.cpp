@@ -1,5 +1,7 @@
 // msmv_sampling CPU kernels.
-// Forward: one task per query row (b, q), accumulating its C x P outputs in float32; no atomics,
+// Arithmetic in A = acc_t<scalar_t> (common/hd.h, = at::opmath_type): float32 for float32,
+// float16 and bfloat16, float64 for float64.
+// Forward: one task per query row (b, q), accumulating its C x P outputs in A; no atomics,
 // deterministic. Backward, in two passes with one owner task per output element (no atomics;
 // bitwise the same run to run and for any thread count): (1) the feature gradient is cut into
 // blocks of rows, the samples are bucketed by block (common/cpu_row_scatter.h), and one task per
@@ -39,29 +41,30 @@ at::Tensor forward_cpu(const at::Tensor& feat_in, const at::Tensor& spatial_shap
     const int* S = shape.data_ptr<int>();
     const int* I = start.data_ptr<int>();
     scalar_t* O = out.data_ptr<scalar_t>();
+    using A = acc_t<scalar_t>;
     at::parallel_for(0, d.batch * d.queries, 1, [&](int64_t begin, int64_t end) {
-      std::vector<float> acc(d.points * d.channels);      // [P][C]: the channel loop is contiguous
+      std::vector<A> acc(d.points * d.channels);          // [P][C]: the channel loop is contiguous
       const std::vector<scalar_t> zeros(d.channels, scalar_t(0));  // what an invalid corner reads
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / d.queries, q = row % d.queries;
-        std::fill(acc.begin(), acc.end(), 0.f);
+        std::fill(acc.begin(), acc.end(), A(0));
         for (int64_t p = 0; p < d.points; ++p) {
           const int64_t li = location_index(d, b, q, p);
-          const int64_t view = view_index(d, to_float(L[li + 2]));
+          const int64_t view = view_index(d, to_acc<A>(L[li + 2]));
           if (view < 0) continue;
-          const float x = to_float(L[li]), y = to_float(L[li + 1]);
-          float* a = acc.data() + p * d.channels;
+          const A x = to_acc<A>(L[li]), y = to_acc<A>(L[li + 1]);
+          A* a = acc.data() + p * d.channels;
           for (int64_t l = 0; l < d.levels; ++l) {
-            Corners k;
+            Corners<A> k;
             if (!make_corners(x, y, S[2 * l], S[2 * l + 1], I[l], d, b, view, k)) continue;
-            const float wl = to_float(Wt[weight_index(d, b, q, p, l)]);
+            const A wl = to_acc<A>(Wt[weight_index(d, b, q, p, l)]);
             // interpolate() with the corner pointers hoisted (same arithmetic and order)
             const scalar_t* f[4];
             for (int i = 0; i < 4; ++i) f[i] = k.valid[i] ? F + k.offset[i] : zeros.data();
-            const float w0 = k.weight[0], w1 = k.weight[1], w2 = k.weight[2], w3 = k.weight[3];
+            const A w0 = k.weight[0], w1 = k.weight[1], w2 = k.weight[2], w3 = k.weight[3];
             for (int64_t c = 0; c < d.channels; ++c) {
-              a[c] += (w0 * to_float(f[0][c]) + w1 * to_float(f[1][c]) + w2 * to_float(f[2][c]) +
-                       w3 * to_float(f[3][c])) * wl;
+              a[c] += (w0 * to_acc<A>(f[0][c]) + w1 * to_acc<A>(f[1][c]) + w2 * to_acc<A>(f[2][c]) +
+                       w3 * to_acc<A>(f[3][c])) * wl;
             }
           }
         }
@@ -85,9 +88,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(
   if (grad_output.numel() == 0 || d.levels == 0 || d.views == 0)
     return {at::zeros(feat.sizes(), feat.options()), at::zeros(loc.sizes(), loc.options()),
             at::zeros(w.sizes(), w.options())};
-  // grad_output as [B, Q, P, C] float32: one contiguous channel row per point.
+  // grad_output as [B, Q, P, C] in the accumulation dtype (acc_t below: float32, float64 for
+  // float64): one contiguous channel row per point.
+  const auto acc_dtype = feat.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
   const auto gout = cpu_buffer_cache::empty_recycled({d.batch, d.queries, d.points, d.channels},
-                                                     feat.options().dtype(at::kFloat));
+                                                     feat.options().dtype(acc_dtype));
   gout.copy_(grad_output.transpose(2, 3));
   // Every element of the three gradients is written below (zeros included).
   auto grad_feat = cpu_buffer_cache::empty_recycled(feat.sizes(), feat.options());  // ~100 MB-1 GB
@@ -99,18 +104,19 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(
     const scalar_t* Wt = w.data_ptr<scalar_t>();
     const int* S = shape.data_ptr<int>();
     const int* I = start.data_ptr<int>();
-    const float* GO = gout.data_ptr<float>();
+    using A = acc_t<scalar_t>;
+    const A* GO = gout.data_ptr<A>();
     // A sample s = (b, q, p, l) in weight_index order: one point on one level of its view.
-    auto corners_of = [&](int64_t s, Corners& k) -> bool {
+    auto corners_of = [&](int64_t s, Corners<A>& k) -> bool {
       const int64_t l = s % d.levels, bqp = s / d.levels;
       const int64_t li = bqp * 3;                            // location_index of (b, q, p)
-      const int64_t view = view_index(d, to_float(L[li + 2]));
+      const int64_t view = view_index(d, to_acc<A>(L[li + 2]));
       if (view < 0) return false;
       const int64_t b = bqp / (d.queries * d.points);
-      return make_corners(to_float(L[li]), to_float(L[li + 1]), S[2 * l], S[2 * l + 1], I[l], d, b, view, k);
+      return make_corners(to_acc<A>(L[li]), to_acc<A>(L[li + 1]), S[2 * l], S[2 * l + 1], I[l], d, b, view, k);
     };
     auto touch = [&](int64_t s, int64_t rows[4]) -> int {
-      Corners k;
+      Corners<A> k;
       if (!corners_of(s, k)) return 0;
       int n = 0;
       for (int i = 0; i < 4; ++i)
@@ -123,13 +129,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(
     // 1. Feature gradient, block by block: sample s adds w_i * (go[c] * scale_weight) to corner
     //    row i; meanwhile, with that feature row in cache, dots[slot][i] = sum_c go[c] *
     //    feat[row i][c] (each (sample, corner) has one owner block).
-    std::unique_ptr<float[]> dots(new float[std::max<int64_t>(1, plan.num_slots * 4)]);
-    auto add = [&](int64_t s, int64_t lo, int64_t hi, float* block) {
-      Corners k;
+    std::unique_ptr<A[]> dots(new A[std::max<int64_t>(1, plan.num_slots * 4)]);
+    auto add = [&](int64_t s, int64_t lo, int64_t hi, A* block) {
+      Corners<A> k;
       if (!corners_of(s, k)) return;
-      const float* go = GO + (s / d.levels) * d.channels;
-      const float weight = to_float(Wt[s]);                  // weight_index(b, q, p, l)
-      float* dot = dots.get() + plan.slot[s] * 4;
+      const A* go = GO + (s / d.levels) * d.channels;
+      const A weight = to_acc<A>(Wt[s]);                     // weight_index(b, q, p, l)
+      A* dot = dots.get() + plan.slot[s] * 4;
       for (int i = 0; i < 4; ++i) {
         if (!k.valid[i]) continue;
         const int64_t r = k.offset[i] / d.channels;
@@ -148,21 +154,21 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(
     at::parallel_for(0, d.batch * d.queries, 1, [&](int64_t begin, int64_t end) {
       for (int64_t bqp = begin * d.points; bqp < end * d.points; ++bqp) {
         const int64_t li = bqp * 3;
-        float gx = 0.f, gy = 0.f;
+        A gx = A(0), gy = A(0);
         for (int64_t l = 0; l < d.levels; ++l) {
           const int64_t s = bqp * d.levels + l;
-          Corners k;
+          Corners<A> k;
           if (!corners_of(s, k)) {
             GW[s] = scalar_t(0);
             continue;
           }
           const int64_t slot = plan.slot[s];
-          float sg[4];
-          for (int i = 0; i < 4; ++i) sg[i] = (slot >= 0 && k.valid[i]) ? dots[slot * 4 + i] : 0.f;
-          const float weight = to_float(Wt[s]);
+          A sg[4];
+          for (int i = 0; i < 4; ++i) sg[i] = (slot >= 0 && k.valid[i]) ? dots[slot * 4 + i] : A(0);
+          const A weight = to_acc<A>(Wt[s]);
           GW[s] = static_cast<scalar_t>(interpolate(k, sg));
-          gx += static_cast<float>(S[2 * l + 1] - 1) * (d_dw(k, sg) * weight);
-          gy += static_cast<float>(S[2 * l] - 1) * (d_dh(k, sg) * weight);
+          gx += static_cast<A>(S[2 * l + 1] - 1) * (d_dw(k, sg) * weight);
+          gy += static_cast<A>(S[2 * l] - 1) * (d_dh(k, sg) * weight);
         }
         GL[li] = static_cast<scalar_t>(gx);
         GL[li + 1] = static_cast<scalar_t>(gy);

@@ -1,6 +1,6 @@
 // msmv_sampling CUDA binding: checks, output allocation and stream, then the torch-free
-// launchers of msmv_sampling_cuda.cu. Gradients are accumulated in float32 buffers and cast to
-// the input dtype here.
+// launchers of msmv_sampling_cuda.cu. Gradients are accumulated in buffers of the accumulation
+// dtype (float32; float64 for float64 input) and cast to the input dtype here.
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -44,10 +44,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cuda(
   const auto shape = spatial_shapes.contiguous(), start = level_start_index.contiguous();
   const Dims d = dims_of(feat, loc, w);
   check_grad_output(grad_output, feat, d);
-  const auto gout = grad_output.to(at::kFloat).contiguous();
-  return float32_buffers(gout.numel() > 0, [&](float* grad_feat, float* grad_loc, float* grad_w) {
+  const auto acc = accumulation_dtype(feat.scalar_type());
+  const auto gout = grad_output.to(acc).contiguous();
+  return zeroed_buffers(acc, gout.numel() > 0, [&](void* grad_feat, void* grad_loc, void* grad_w) {
     return launch_backward(element_type(feat.scalar_type(), kFeat), feat.data_ptr(), shape.data_ptr<int>(),
-                           start.data_ptr<int>(), loc.data_ptr(), w.data_ptr(), gout.data_ptr<float>(), grad_feat,
+                           start.data_ptr<int>(), loc.data_ptr(), w.data_ptr(), gout.data_ptr(), grad_feat,
                            grad_loc, grad_w, d, c10::cuda::getCurrentCUDAStream().stream());
   }, feat, loc, w);
 }
