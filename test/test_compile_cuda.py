@@ -77,7 +77,7 @@ def test_bindings_syntax(tmp_path):
         with open(source) as f:
             assert "ATen/cuda/CUDAContext.h" not in f.read(), f"{source}: use c10/cuda (CUDAGuard, getCurrentCUDAStream)"
         lines.append(f'#include "{source}"')
-    # float32_buffers (common/cuda_binding.h) for other buffer counts than the bindings use
-    lines.append(f'#include "{os.path.join(ROOT, "test", "cuda", "float32_buffers_probe.cpp")}"')
+    # zeroed_buffers (common/cuda_binding.h) for other buffer counts than the bindings use
+    lines.append(f'#include "{os.path.join(ROOT, "test", "cuda", "zeroed_buffers_probe.cpp")}"')
     unity.write_text("\n".join(lines) + "\n")
     _run(cmd + [str(unity)])

@@ -1,7 +1,6 @@
 // Helpers shared by the kit's CUDA bindings (kernels/*/*_cuda_binding.cpp; ATen, host only):
-// the torch dtype -> ElementType tag of the torch-free launchers, and zeroed float32 (or
-// accumulation-dtype) buffers (any number) that launchers accumulate into, e.g. the gradients of
-// a backward.
+// the torch dtype -> ElementType tag of the torch-free launchers, and zeroed accumulation-dtype
+// buffers (any number) that launchers accumulate into, e.g. the gradients of a backward.
 #pragma once
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAException.h>
@@ -65,32 +64,6 @@ std::tuple<detail::AsTensor<Like>...> zeroed_buffers(at::ScalarType type, bool r
   if (run) C10_CUDA_CHECK(detail::launch_void_ptrs(std::forward<Launch>(launch), bufs,
                                                    std::index_sequence_for<Like...>()));
   return detail::cast_like(bufs, std::index_sequence_for<Like...>(), like...);
-}
-
-// zeroed_buffers in float32, the launcher getting float pointers: launch(float* buf0, ...).
-//   auto grads = float32_buffers(run, [&](float* gf, float* gl) { return launch_bwd(..., gf, gl, stream); },
-//                                feat, loc);     // std::tuple<at::Tensor, at::Tensor>
-template <typename Launch, typename... Like>
-std::tuple<detail::AsTensor<Like>...> float32_buffers(bool run, Launch&& launch, const Like&... like) {
-  static_assert(sizeof...(Like) > 0, "float32_buffers: give at least one tensor to shape a buffer after");
-  return zeroed_buffers(at::kFloat, run, [&](auto*... bufs) { return launch(static_cast<float*>(bufs)...); },
-                        like...);
-}
-
-// float32_buffers for a count known only at run time: launch(float* const* bufs) gets like.size() pointers.
-template <typename Launch>
-std::vector<at::Tensor> float32_buffers(bool run, Launch&& launch, const std::vector<at::Tensor>& like) {
-  TORCH_CHECK(!like.empty(), "float32_buffers: give at least one tensor to shape a buffer after");
-  const auto f32 = like[0].options().dtype(at::kFloat);
-  std::vector<at::Tensor> bufs;
-  std::vector<float*> ptrs;
-  for (const auto& t : like) {
-    bufs.push_back(at::zeros(t.sizes(), f32));
-    ptrs.push_back(bufs.back().data_ptr<float>());
-  }
-  if (run) C10_CUDA_CHECK(std::forward<Launch>(launch)(static_cast<float* const*>(ptrs.data())));
-  for (size_t k = 0; k < bufs.size(); ++k) bufs[k] = bufs[k].to(like[k].scalar_type());
-  return bufs;
 }
 
 }  // namespace ascend_ops
