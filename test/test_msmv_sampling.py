@@ -352,22 +352,3 @@ def test_opcase_protocol():
     small = case.small("cpu")
     torch.testing.assert_close(case.baseline(*case.baseline_inputs(*small)), REFERENCE(*small),
                                atol=1e-5, rtol=1e-5)
-
-
-def test_cpu_backward_bitwise_same_for_any_thread_count(native_only):
-    """Many samples per feature row (so the summation order matters), several row blocks:
-    gradients bitwise equal run to run and for 1, 2 and 3 threads."""
-    args = case.make_inputs(**dict(SHAPES["L2_C64"], Q=300), seed=12)
-    grad_out = grad_for(args)
-    threads = torch.get_num_threads()
-    results = []
-    try:
-        for n in (1, 2, 3, 3):
-            torch.set_num_threads(n)
-            results.append(run(NATIVE, args, grad_out))
-    finally:
-        torch.set_num_threads(threads)
-    for out, grads in results[1:]:
-        assert torch.equal(out, results[0][0])
-        for g, g0 in zip(grads, results[0][1]):
-            assert torch.equal(g, g0)

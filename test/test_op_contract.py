@@ -169,14 +169,31 @@ def test_non_contiguous_inputs(opcase, native_only):
     assert not h.compare(spec, (0.0, 0.0), s_outs, outs, s_grads, grads)
 
 
-@pytest.mark.parametrize("opcase", [oc for oc in OPCASES if oc.spec.is_deterministic("cpu")],
-                         ids=[oc.OP for oc in OPCASES if oc.spec.is_deterministic("cpu")])
-def test_deterministic_native(opcase, native_only):
+def _deterministic_params():
+    out = []
+    for oc in OPCASES:
+        if oc.spec.is_deterministic("cpu"):
+            for case in ("small", "real", "dense"):
+                if case in oc.cases():
+                    out.append(pytest.param(oc, case, id=f"{oc.OP}-{case}"))
+    return out
+
+
+@pytest.mark.parametrize("opcase,case", _deterministic_params())
+def test_deterministic_native_for_any_thread_count(opcase, case, native_only):
+    """Outputs and gradients bitwise equal run to run and for 1, 2 and 3 threads."""
     spec = opcase.spec
-    args = _args(opcase)
-    first = h.forward_backward(spec, opcase.native, args)
-    again = h.forward_backward(spec, opcase.native, args)
-    assert not h.compare(spec, (0.0, 0.0), again[0], first[0], again[1], first[1])
+    args = _args(opcase, case)
+    threads = torch.get_num_threads()
+    runs = []
+    try:
+        for n in (1, 2, 3, 3):
+            torch.set_num_threads(n)
+            runs.append(h.forward_backward(spec, opcase.native, args))
+    finally:
+        torch.set_num_threads(threads)
+    for outs, grads in runs[1:]:
+        assert not h.compare(spec, (0.0, 0.0), outs, runs[0][0], grads, runs[0][1])
 
 
 def _case_bad_inputs():

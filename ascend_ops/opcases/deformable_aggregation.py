@@ -66,8 +66,16 @@ def empty(device, dtype=torch.float32, seed=0, quick=False):
     return make_inputs(**dict(SMALL, A=0), device=device, dtype=dtype, seed=seed)
 
 
+def dense(device, dtype=torch.float32, seed=0, quick=False):
+    """Many samples per feature row (the backward's summation order matters) over several row
+    blocks: bs=1, 8 cams, levels 8x12 .. 2x2 (5), C=512, G=8, A=40, P=4, half the points seen by
+    each camera."""
+    return make_inputs(bs=1, cams=8, levels=((8, 12), (6, 8), (4, 6), (3, 4), (2, 2)), C=512, G=8, A=40, P=4,
+                       device=device, dtype=dtype, seed=seed + 11, visible=0.5)
+
+
 def cases():
-    return {"small": small, "real": real, "empty": empty}
+    return {"small": small, "real": real, "dense": dense, "empty": empty}
 
 
 def baseline_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location, weights):

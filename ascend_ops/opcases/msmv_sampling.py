@@ -70,8 +70,15 @@ def empty(device, dtype=torch.float32, seed=0, quick=False):
     return make_inputs(**dict(SMALL, Q=0), device=device, dtype=dtype, seed=seed)
 
 
+def dense(device, dtype=torch.float32, seed=0, quick=False):
+    """Many samples per feature row (the backward's summation order matters) over several row
+    blocks: B=1, N=6 views, levels 16x44 and 8x22, C=64, Q=300, P=4."""
+    return make_inputs(B=1, N=6, levels=((16, 44), (8, 22)), C=64, Q=300, P=4, device=device, dtype=dtype,
+                       seed=seed + 12)
+
+
 def cases():
-    return {"small": small, "real": real, "empty": empty}
+    return {"small": small, "real": real, "dense": dense, "empty": empty}
 
 
 def baseline_inputs(feat, spatial_shapes, level_start_index, sampling_locations, scale_weights):
