@@ -20,13 +20,28 @@ def define(schema):
 
 
 def register_fake(op_name, fn):
+    """Register the fake (abstract) kernel: torch.library.register_fake (2.4+), impl_abstract
+    (2.2-2.3) or torch._custom_ops.impl_abstract (2.1), so data-dependent sizes work everywhere."""
     qualname = f"{NAMESPACE}::{op_name}"
     if hasattr(torch.library, "register_fake"):
         torch.library.register_fake(qualname, fn, lib=_lib)
     elif hasattr(torch.library, "impl_abstract"):
         torch.library.impl_abstract(qualname, fn, lib=_lib)
     else:
-        _lib.impl(op_name, fn, "Meta")
+        from torch import _custom_ops
+        _custom_ops.impl_abstract(qualname)(fn)
+
+
+def new_dynamic_size():
+    """Inside a fake kernel: a new symbolic size for a data-dependent output dimension
+    (torch.library.get_ctx().new_dynamic_size(); create_unbacked_symint() on torch 2.1)."""
+    get_ctx = getattr(torch.library, "get_ctx", None)
+    if get_ctx is None:
+        from torch import _custom_ops
+        get_ctx = _custom_ops.get_ctx
+    ctx = get_ctx()
+    make = getattr(ctx, "new_dynamic_size", None) or ctx.create_unbacked_symint
+    return make()
 
 
 def register_autograd(op_name, backward, setup_context):

@@ -8,7 +8,7 @@ come:
 - the `torch.ops.ascend_ops.<name>` schema and, with `backward="native"`, the
   `<name>_backward` schema (never written by hand; see `OpSpec.schema()`);
 - the fake kernel registration (data-dependent sizes through
-  `torch.library.get_ctx().new_dynamic_size()` in the op's fake);
+  `ascend_ops._library.new_dynamic_size()` in the op's fake, torch 2.1 to 2.13);
 - autograd on the op itself (torch >= 2.4) or an autograd.Function (older torch);
 - the public function: generic argument checks (types, ranks, dtype kinds, one device, each
   failure naming the argument), the op's own checks, then the native kernel of the inputs'
@@ -226,7 +226,7 @@ def _check_arg(spec, decl, value):
             _checks.tensor(op, name, value, kind="float", allowed=spec.float_dtypes)
         elif decl.kind == "index":
             _checks.tensor(op, name, value, kind="index")
-        elif decl.kind == "mask" and (value.is_floating_point() or value.is_complex()):
+        elif decl.kind == "mask" and (value.dtype.is_floating_point or value.dtype.is_complex):
             raise TypeError(f"{op}: {name} must have an integer or bool dtype, got "
                             f"{str(value.dtype).replace('torch.', '')}")
     elif isinstance(decl, IntArg):
@@ -277,10 +277,9 @@ def _make_autograd(spec):
         outputs = (output,) if single else tuple(output)
         ctx.save_for_backward(*(inputs[i] for i in tensor_in), *(outputs[i] for i in saved_out))
         ctx.attrs = tuple(None if i in tensor_in else inputs[i] for i in range(len(inputs)))
+        # integer outputs need no mark_non_differentiable (autograd never differentiates them,
+        # and dynamo 2.1 cannot trace the call); their incoming gradients are ignored below
         ctx.float_out = tuple((outputs[i].shape, outputs[i].dtype, outputs[i].device) for i in spec.float_outputs)
-        int_outs = [outputs[i] for i, o in enumerate(spec.outputs) if o.kind == "int"]
-        if int_outs and hasattr(ctx, "mark_non_differentiable"):
-            ctx.mark_non_differentiable(*int_outs)
 
     def backward(ctx, *grads):
         saved = ctx.saved_tensors

@@ -22,7 +22,7 @@ grad_features (dropped voxels get 0).
 """
 import torch
 
-from .. import _dispatch
+from .. import _dispatch, _library
 from . import _checks
 from . import _contract as c
 
@@ -67,7 +67,7 @@ def foreground_gather_reference(features, coors, valid_mask):
 
 
 def _fake(features, coors, valid_mask):
-    k = torch.library.get_ctx().new_dynamic_size()
+    k = _library.new_dynamic_size()
     return (features.new_empty(k, features.shape[1]), coors.new_empty(k, 4),
             features.new_empty(k, dtype=torch.int64))
 
