@@ -31,19 +31,14 @@ MASK_DTYPES = (torch.int32, torch.int64, torch.uint8, torch.bool)
 
 
 def check_inputs(features, coors, valid_mask):
-    """Shapes and the mask dtype (types, ranks and devices are checked by the contract first);
-    the coordinate values too when the reference will run (the native kernels check them
-    themselves, with the same ValueError)."""
+    """Shapes and the mask dtype (types, ranks and devices are checked by the contract first).
+    Coordinate values are checked where they are read: by the native kernels and by the
+    reference, with the same ValueError."""
     if valid_mask.dtype not in MASK_DTYPES:
         raise TypeError(f"{OP}: valid_mask must have dtype in (int32, int64, uint8, bool), "
                         f"got {str(valid_mask.dtype).replace('torch.', '')}")
     _checks.size(OP, "coors", coors, 1, 4, "4 (b, z, y, x)")
     _checks.size(OP, "coors", coors, 0, features.shape[0], "features.shape[0] (M)")
-    # Coordinate values: the native kernels check them where they read them (raising ValueError
-    # with the message below); here only for the reference, which would wrap negative indices.
-    if (coors.numel() and coors.device.type != "meta" and not _dispatch.is_compiling()
-            and not _dispatch.use_native(OP, coors.device.type)):
-        check_coordinates(coors, valid_mask)
 
 
 def check_coordinates(coors, valid_mask):
@@ -59,7 +54,10 @@ def check_coordinates(coors, valid_mask):
 
 
 def foreground_gather_reference(features, coors, valid_mask):
-    """Pure-PyTorch ground truth (aten ops only; any device; differentiable in features)."""
+    """Pure-PyTorch ground truth (aten ops only; any device; differentiable in features). Checks
+    the coordinate values first (indexing would wrap negative ones), except while tracing."""
+    if coors.numel() and coors.device.type != "meta" and not _dispatch.is_compiling():
+        check_coordinates(coors, valid_mask)
     c = coors.long()
     keep = valid_mask[c[:, 0], c[:, 2], c[:, 3]] > 0
     index = torch.nonzero(keep).reshape(-1)
