@@ -244,3 +244,36 @@ def test_empty_and_zero_channel_inputs():
     assert OPS.sparse_max_pool(torch.randn(5, 3), i[:0], i[:0], 2).eq(0).all()
     assert OPS.sparse_max_pool_backward(torch.ones(2, 3), torch.randn(5, 3), i[:0], i[:0], 2).eq(0).all()
     assert OPS.sparse_gather_backward(torch.randn(0, 3), torch.randn(5, 3), i[:0]).eq(0).all()
+
+
+# ---- device kernels (run where a CUDA device / an NPU is present) -----------------------------
+DEVICES = [pytest.param("cuda", marks=pytest.mark.cuda), pytest.param("npu", marks=pytest.mark.npu)]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("name", NAMES)
+def test_device_kernels_match_reference(name, dtype, device):
+    """The raw op on the device vs the reference on the CPU (random pairs and the real case)."""
+    _, ref, case = PUBLIC[name]
+    for args in (random_args(name, dtype, seed=6), case.cases()["real"]("cpu", dtype=dtype, quick=True)):
+        dev = tuple(a.to(device) if isinstance(a, torch.Tensor) else a for a in args)
+        out = getattr(OPS, name)(*dev).cpu()
+        want = ref(*args)
+        _assert_close(out, want, dtype, case.tolerance)
+        if name != "sparse_scatter_add":
+            assert torch.equal(out, want)
+        grad = torch.randn(out.shape, generator=torch.Generator().manual_seed(2)).to(dtype)
+        got = getattr(OPS, name + "_backward")(grad.to(device), *dev).cpu()
+        x = args[0].detach().requires_grad_()
+        (expect,) = torch.autograd.grad(ref(x, *args[1:]), x, grad)
+        _assert_close(got, expect, dtype, case.tolerance)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("k", range(len(_bad_calls())))
+def test_device_kernels_refuse_bad_input(device, k):
+    fn, args, match = _bad_calls()[k]
+    dev = tuple(a.to(device) if isinstance(a, torch.Tensor) else a for a in args)
+    with pytest.raises((RuntimeError, ValueError), match=match):
+        fn(*dev)
