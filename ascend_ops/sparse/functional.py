@@ -15,6 +15,7 @@ Weights are [K, Cin, Cout] (ascend_ops.sparse.weights converts spconv / torch la
 [Cout]. Kernel maps are cached on the tensors (SparseTensor.kmaps): see `get_kernel_map`.
 """
 import torch
+from torch.autograd.function import once_differentiable
 
 from ..ops.sparse_gather import sparse_gather
 from ..ops.sparse_max_pool import sparse_max_pool
@@ -78,31 +79,74 @@ def _check_weight(features, weight, bias, kmap):
         raise ValueError(f"sparse conv: bias must be [Cout] = [{weight.shape[2]}], got shape {tuple(bias.shape)}")
 
 
+class _GatherGemmScatter(torch.autograd.Function):
+    """out [M, Cout] = scatter_add over the plan's pairs of gather(features) @ W[k], plus the
+    identity offset's features @ W[centre]. The gathered rows are not kept for the backward
+    (they are gathered again there), so a network's activations cost no [P, Cin] buffers; the
+    per-offset GEMMs write straight into one [P, C] buffer (no slicing in the autograd graph)."""
+
+    @staticmethod
+    def forward(ctx, features, weight, plan, num_out):
+        gather_index, scatter_index, segments, centre = plan
+        ctx.plan = plan
+        ctx.save_for_backward(features, weight)
+        out = None
+        if segments:
+            g = sparse_gather(features, gather_index)
+            values = g.new_empty(g.shape[0], weight.shape[2])
+            for k, s, e in segments:
+                torch.mm(g[s:e], weight[k], out=values[s:e])
+            del g
+            out = sparse_scatter_add(values, scatter_index, num_out)
+        if centre is not None:
+            out = torch.mm(features, weight[centre]) if out is None else out.addmm_(features, weight[centre])
+        if out is None:   # no pair, so no output site
+            out = features.new_zeros(num_out, weight.shape[2])
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out):
+        features, weight = ctx.saved_tensors
+        gather_index, scatter_index, segments, centre = ctx.plan
+        need_f, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad_out = grad_out.contiguous()
+        grad_f = grad_w = None
+        if need_w:
+            grad_w = torch.zeros_like(weight)
+        if segments:
+            gg = sparse_gather(grad_out, scatter_index)                       # [P, Cout]
+            if need_w:
+                g = sparse_gather(features, gather_index)                     # [P, Cin]
+                for k, s, e in segments:
+                    torch.mm(g[s:e].t(), gg[s:e], out=grad_w[k])
+                del g
+            if need_f:
+                grad_g = gg.new_empty(gg.shape[0], weight.shape[1])
+                for k, s, e in segments:
+                    torch.mm(gg[s:e], weight[k].t(), out=grad_g[s:e])
+                grad_f = sparse_scatter_add(grad_g, gather_index, features.shape[0])
+        if centre is not None:
+            if need_f:
+                own = torch.mm(grad_out, weight[centre].t())
+                grad_f = own if grad_f is None else grad_f.add_(own)
+            if need_w:
+                torch.mm(features.t(), grad_out, out=grad_w[centre])
+        if need_f and grad_f is None:
+            grad_f = torch.zeros_like(features)
+        return grad_f, grad_w, None, None
+
+
 def apply_kernel_map(features, weight, kmap, bias=None):
     """Gather-GEMM-scatter: features [N, Cin] (N = kmap.num_in), weight [K, Cin, Cout], optional
     bias [Cout] -> [M, Cout] (M = kmap.num_out), out[o] = sum over pairs (i, o, k) of
-    features[i] @ weight[k] (+ bias). Differentiable w.r.t. features, weight and bias."""
+    features[i] @ weight[k] (+ bias). Differentiable w.r.t. features, weight and bias (once:
+    a second-order gradient raises)."""
     if features.shape[0] != kmap.num_in:
         raise ValueError(f"sparse conv: features.shape[0] = {features.shape[0]} must equal the kernel map's "
                          f"number of input sites {kmap.num_in}")
     _check_weight(features, weight, bias, kmap)
-    gather_index, scatter_index, segments, centre = kmap.plan()
-    M = kmap.num_out
-    if segments:
-        g = sparse_gather(features, gather_index)
-        values = torch.cat([torch.mm(g[s:e], weight[k]) for k, s, e in segments])
-        out = sparse_scatter_add(values, scatter_index, M)
-    else:
-        out = None
-    if centre is not None:
-        own = torch.mm(features, weight[centre])
-        out = own if out is None else out + own
-    if out is None:
-        # no pair at all, so no output site (M = 0): an empty GEMM keeps features and weight in
-        # the graph (zero gradients, as the dense conv of an empty grid gives)
-        if M:
-            raise AssertionError(f"sparse conv: a kernel map without pairs has {M} output sites")
-        out = torch.mm(features[:0], weight[0])
+    out = _GatherGemmScatter.apply(features, weight, kmap.plan(), kmap.num_out)
     if bias is not None:
         out = out + bias
     return out
