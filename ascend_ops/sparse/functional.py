@@ -88,14 +88,18 @@ def apply_kernel_map(features, weight, kmap, bias=None):
     _check_weight(features, weight, bias, kmap)
     gather_index, scatter_index, segments, centre = kmap.plan()
     M = kmap.num_out
+    # split / unbind rather than slicing: their backward is one cat / stack, where each slice's
+    # backward would allocate and fill a gradient of the whole [P, Cin] (or [K, Cin, Cout]) tensor
+    w = weight.unbind(0)
     if segments:
         g = sparse_gather(features, gather_index)
-        values = torch.cat([torch.mm(g[s:e], weight[k]) for k, s, e in segments])
+        parts = torch.split(g, [e - s for _, s, e in segments])
+        values = torch.cat([torch.mm(part, w[k]) for part, (k, _, _) in zip(parts, segments)])
         out = sparse_scatter_add(values, scatter_index, M)
     else:
         out = None
     if centre is not None:
-        own = torch.mm(features, weight[centre])
+        own = torch.mm(features, w[centre])
         out = own if out is None else out + own
     if out is None:
         # no pair at all, so no output site (M = 0): an empty GEMM keeps features and weight in
