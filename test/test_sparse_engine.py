@@ -516,3 +516,16 @@ def test_matches_spconv(kind, kernel, stride, padding, dilation, spconv_cpu, bac
     torch.testing.assert_close(fb.grad, fa.grad, rtol=1e-4, atol=1e-4)
     if kind != "pool":
         torch.testing.assert_close(ours.weight.grad, weights.from_spconv2(theirs.weight.grad), rtol=1e-4, atol=1e-4)
+
+
+def test_autocast_bfloat16_runs_close_to_float32(backend):
+    """Under torch.autocast (CPU, bfloat16) float32 weights meet the GEMMs' low-precision casts."""
+    x = _sparse_input(50, 4, seed=3, dtype=torch.float32)
+    torch.manual_seed(4)
+    net = torch.nn.Sequential(sparse.SubMConv3d(4, 8, 3), sparse.SparseConv3d(8, 8, 3, 2, 1))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = net(x).features
+    full = net(x).features
+    torch.testing.assert_close(low.float(), full, rtol=5e-2, atol=5e-2)
+    low.float().sum().backward()
+    assert net[0].weight.grad is not None and torch.isfinite(net[0].weight.grad).all()

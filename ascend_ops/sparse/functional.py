@@ -61,6 +61,16 @@ def find_inverse_map(x, indice_key):
                      f"indice_key={indice_key!r} on this tensor's ancestor first")
 
 
+def _autocast_enabled(device_type):
+    """Whether torch.autocast is on for `device_type` (the GEMMs then cast their inputs)."""
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:   # torch < 2.4: no device argument
+        if device_type == "cpu":
+            return torch.is_autocast_cpu_enabled()
+        return torch.is_autocast_enabled()
+
+
 def _check_weight(features, weight, bias, kmap):
     K = kmap.kernel_volume
     if not isinstance(weight, torch.Tensor) or weight.dim() != 3:
@@ -72,7 +82,7 @@ def _check_weight(features, weight, bias, kmap):
     if weight.shape[1] != features.shape[1]:
         raise ValueError(f"sparse conv: weight.shape[1] (in channels) must equal features.shape[1] = "
                          f"{features.shape[1]}, got weight shape {tuple(weight.shape)}")
-    if weight.dtype != features.dtype and not torch.is_autocast_enabled():
+    if weight.dtype != features.dtype and not _autocast_enabled(features.device.type):
         raise TypeError(f"sparse conv: weight dtype {weight.dtype} differs from the features' {features.dtype}")
     if bias is not None and (bias.dim() != 1 or bias.shape[0] != weight.shape[2]):
         raise ValueError(f"sparse conv: bias must be [Cout] = [{weight.shape[2]}], got shape {tuple(bias.shape)}")
