@@ -225,7 +225,8 @@ def test_conv_matches_dense(name, kernel, stride, padding, dilation, kind, n, ba
     _close(gb, db, "grad bias")
 
 
-INVERSES = [("k2s2", 2, 2, 0), ("k3s2p1", 3, 2, 1), ("k311s211", (3, 1, 1), (2, 1, 1), 0), ("k3s2p011", 3, 2, (0, 1, 1))]
+INVERSES = [("k2s2", 2, 2, 0), ("k3s2p1", 3, 2, 1), ("k311s211", (3, 1, 1), (2, 1, 1), 0),
+            ("k3s2p011", 3, 2, (0, 1, 1))]
 
 
 @pytest.mark.parametrize("n", [40, 0], ids=["sites40", "empty"])
@@ -253,7 +254,8 @@ def test_inverse_conv_matches_dense_transposed(name, kernel, stride, padding, n,
     _close(gb, db, "grad bias")
 
 
-POOLS = [("k4s4", 4, 4, 0, 1), ("k3s2p1", 3, 2, 1, 1), ("k2s2", 2, None, 0, 1), ("axis_dil2", (3, 2, 1), (1, 2, 1), (1, 1, 0), (2, 1, 1))]
+POOLS = [("k4s4", 4, 4, 0, 1), ("k3s2p1", 3, 2, 1, 1), ("k2s2", 2, None, 0, 1),
+         ("axis_dil2", (3, 2, 1), (1, 2, 1), (1, 1, 0), (2, 1, 1))]
 
 
 @pytest.mark.parametrize("n", [60, 0], ids=["sites60", "empty"])
@@ -336,7 +338,8 @@ def test_huge_grid_without_dense_allocation(backend):
             outs.setdefault(name, []).append(h)
         outs[name].append(pool(h))
     for a, b, offset in zip(outs["small"], outs["big"], (shift, shift // 2, shift, shift // 2)):
-        assert torch.equal(a.indices[:, 1:] + offset, b.indices[:, 1:]) and torch.equal(a.indices[:, 0], b.indices[:, 0])
+        assert torch.equal(a.indices[:, 1:] + offset, b.indices[:, 1:])
+        assert torch.equal(a.indices[:, 0], b.indices[:, 0])
         torch.testing.assert_close(a.features, b.features, rtol=1e-12, atol=1e-12)
     assert outs["big"][1].spatial_shape == (50_000,) * 3
 
