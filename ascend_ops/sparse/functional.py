@@ -8,7 +8,8 @@ Every convolution is gather-GEMM-scatter over a KernelMap:
 
 The GEMMs go to torch (on the NPU: the cube unit); gather and scatter are the kit's ops (native
 kernel of the device, or the pure-PyTorch reference), so gradients flow to features, weight and
-bias. In a submanifold map the centre offset pairs every site with itself in row order, so its
+bias, through one autograd Function (the backward gathers again instead of keeping the [P, Cin]
+rows). In a submanifold map the centre offset pairs every site with itself in row order, so its
 GEMM runs on the features directly (no gather, no scatter).
 
 Weights are [K, Cin, Cout] (ascend_ops.sparse.weights converts spconv / torch layouts), bias
@@ -62,6 +63,16 @@ def find_inverse_map(x, indice_key):
                      f"indice_key={indice_key!r} on this tensor's ancestor first")
 
 
+def _autocast_enabled(device_type):
+    """Whether torch.autocast is on for `device_type` (the GEMMs then cast their inputs)."""
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:   # torch < 2.4: no device argument
+        if device_type == "cpu":
+            return torch.is_autocast_cpu_enabled()
+        return torch.is_autocast_enabled()
+
+
 def _check_weight(features, weight, bias, kmap):
     K = kmap.kernel_volume
     if not isinstance(weight, torch.Tensor) or weight.dim() != 3:
@@ -73,7 +84,7 @@ def _check_weight(features, weight, bias, kmap):
     if weight.shape[1] != features.shape[1]:
         raise ValueError(f"sparse conv: weight.shape[1] (in channels) must equal features.shape[1] = "
                          f"{features.shape[1]}, got weight shape {tuple(weight.shape)}")
-    if weight.dtype != features.dtype and not torch.is_autocast_enabled():
+    if weight.dtype != features.dtype and not _autocast_enabled(features.device.type):
         raise TypeError(f"sparse conv: weight dtype {weight.dtype} differs from the features' {features.dtype}")
     if bias is not None and (bias.dim() != 1 or bias.shape[0] != weight.shape[2]):
         raise ValueError(f"sparse conv: bias must be [Cout] = [{weight.shape[2]}], got shape {tuple(bias.shape)}")
@@ -137,15 +148,28 @@ class _GatherGemmScatter(torch.autograd.Function):
         return grad_f, grad_w, None, None
 
 
+def _autocast_dtype(device_type):
+    """The dtype torch.autocast casts GEMM inputs to on `device_type`."""
+    try:
+        return torch.get_autocast_dtype(device_type)
+    except (AttributeError, TypeError):   # torch < 2.4
+        return torch.get_autocast_cpu_dtype() if device_type == "cpu" else torch.get_autocast_gpu_dtype()
+
+
 def apply_kernel_map(features, weight, kmap, bias=None):
     """Gather-GEMM-scatter: features [N, Cin] (N = kmap.num_in), weight [K, Cin, Cout], optional
     bias [Cout] -> [M, Cout] (M = kmap.num_out), out[o] = sum over pairs (i, o, k) of
-    features[i] @ weight[k] (+ bias). Differentiable w.r.t. features, weight and bias (once:
-    a second-order gradient raises)."""
+    features[i] @ weight[k] (+ bias). Differentiable w.r.t. features, weight and bias (once: a
+    second-order gradient raises). Under torch.autocast the GEMM inputs are cast to the autocast
+    dtype first, as torch.mm's would be."""
     if features.shape[0] != kmap.num_in:
         raise ValueError(f"sparse conv: features.shape[0] = {features.shape[0]} must equal the kernel map's "
                          f"number of input sites {kmap.num_in}")
     _check_weight(features, weight, bias, kmap)
+    device_type = features.device.type
+    if _autocast_enabled(device_type):
+        dtype = _autocast_dtype(device_type)
+        features, weight = features.to(dtype), weight.to(dtype)
     out = _GatherGemmScatter.apply(features, weight, kmap.plan(), kmap.num_out)
     if bias is not None:
         out = out + bias
