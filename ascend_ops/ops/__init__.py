@@ -6,6 +6,11 @@ from .msmv_sampling import FlatMlvlFeats, flatten_mlvl_feats, msmv_sampling, msm
 from .points_in_boxes import (points_in_boxes_3d, points_in_boxes_3d_reference, points_in_boxes_bev,
                               points_in_boxes_bev_reference, points_in_boxes_first, points_in_boxes_first_reference)
 from .sparse2bev import sparse2bev, sparse2bev_reference
+from .sphash import fold60, sphash, sphash_kernel, sphash_kernel_reference, sphash_reference
+from .sphashquery import sphashquery, sphashquery_reference
+from .spcount import spcount, spcount_reference
+from .spvoxelize import spvoxelize, spvoxelize_reference
+from .spdevoxelize import spdevoxelize, spdevoxelize_reference
 from . import kmeans_bounds_step as _kmeans_bounds_step, kmeanspp as _kmeanspp  # noqa: F401  (used by anchors.kmeans)
 
 import types as _types  # noqa: E402
