@@ -24,12 +24,12 @@ at::Tensor sphashquery_cpu(const at::Tensor& queries_in, const at::Tensor& refer
   if (R == 0) return out.fill_(-1);
   const int64_t cap = table_capacity(R);
   const uint64_t mask = static_cast<uint64_t>(cap - 1);
-  std::vector<int64_t> keys(cap), rows(cap, -1);
+  std::vector<Slot> table(cap, Slot{0, -1});
   const int64_t* K = references.data_ptr<int64_t>();
-  for (int64_t r = 0; r < R; ++r) insert_first(keys.data(), rows.data(), mask, K[r], r);
+  for (int64_t r = 0; r < R; ++r) insert_first(table.data(), mask, K[r], r);
   const int64_t* Qk = queries.data_ptr<int64_t>();
   at::parallel_for(0, Q, 8192, [&](int64_t begin, int64_t end) {
-    for (int64_t q = begin; q < end; ++q) O[q] = lookup(keys.data(), rows.data(), mask, Qk[q]);
+    for (int64_t q = begin; q < end; ++q) O[q] = lookup(table.data(), mask, Qk[q]);
   });
   return out;
 }

@@ -26,24 +26,29 @@ AO_HD uint64_t mix(int64_t key) {
   return z ^ (z >> 31);
 }
 
+// A slot: key and row side by side (one cache line per probe); row -1 = empty.
+struct Slot {
+  int64_t key;
+  int64_t row;
+};
+
 // The row stored for `key`, or -1. mask = capacity - 1.
-AO_HD int64_t lookup(const int64_t* keys, const int64_t* rows, uint64_t mask, int64_t key) {
+AO_HD int64_t lookup(const Slot* table, uint64_t mask, int64_t key) {
   for (uint64_t slot = mix(key) & mask;; slot = (slot + 1) & mask) {
-    const int64_t r = rows[slot];
-    if (r < 0) return -1;
-    if (keys[slot] == key) return r;
+    const Slot s = table[slot];
+    if (s.row < 0) return -1;
+    if (s.key == key) return s.row;
   }
 }
 
 // Serial insert keeping the first row of equal keys (host side).
-inline void insert_first(int64_t* keys, int64_t* rows, uint64_t mask, int64_t key, int64_t row) {
+inline void insert_first(Slot* table, uint64_t mask, int64_t key, int64_t row) {
   for (uint64_t slot = mix(key) & mask;; slot = (slot + 1) & mask) {
-    if (rows[slot] < 0) {
-      keys[slot] = key;
-      rows[slot] = row;
+    if (table[slot].row < 0) {
+      table[slot] = Slot{key, row};
       return;
     }
-    if (keys[slot] == key) return;
+    if (table[slot].key == key) return;
   }
 }
 
