@@ -367,3 +367,25 @@ def test_api_value_errors_name_the_argument():
         spdevoxelize(f[:3], idx, w)
     with pytest.raises(ValueError, match=r"coords holds values"):
         sphash_kernel(torch.zeros(2, 4, dtype=torch.int64) + 2**33, torch.zeros(1, 3, dtype=torch.int32))
+
+
+# -- CUDA (runs only with a GPU; the kernels are compile-checked by test_compile_cuda.py) ---------
+@pytest.mark.cuda
+@pytest.mark.parametrize("opcase,case", list(_all_cases()))
+def test_cuda_matches_cpu_reference(opcase, case, native_only):
+    args = opcase.cases()[case]("cpu", quick=True)
+    dev_args = tuple(a.cuda() if isinstance(a, torch.Tensor) else a for a in args)
+    outs, grads = h.forward_backward(opcase.spec, opcase.native, dev_args)
+    with h.backend("reference"):
+        ref_outs, ref_grads = h.forward_backward(opcase.spec, opcase.reference, args)
+    assert not h.compare(opcase.spec, opcase.tolerance(torch.float32), [o.cpu() for o in outs], ref_outs,
+                         [g.cpu() for g in grads], ref_grads)
+
+
+@pytest.mark.cuda
+def test_cuda_dispatcher_refuses_out_of_range_indices():
+    f = torch.randn(6, 3, device="cuda")
+    with pytest.raises(ValueError, match=r"spdevoxelize: indices entry 1 \(flat\) = 6"):
+        RAW.spdevoxelize(f, torch.tensor([[0, 6]], device="cuda"), torch.rand(1, 2, device="cuda"))
+    with pytest.raises(ValueError, match=r"spcount: idx entry 0 \(flat\) = 9"):
+        RAW.spcount(torch.tensor([9], device="cuda"), 4)
