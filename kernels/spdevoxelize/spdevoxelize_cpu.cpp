@@ -7,7 +7,8 @@
 // common/cpu_group_rows.h); each voxel row sums weights[p] * grad_out[n] over its pairs in pair
 // order (a deterministic scatter; missing corners, index < 0, add nowhere).
 // Backward, weights: grad_weights[n, k] = <grad_out[n], feats[indices[n, k]]>, 0 for a missing
-// corner; the dot product runs in 8 lanes reduced in a fixed order.
+// corner, computed in the same per-voxel pass (feats[m] stays in cache); the dot product runs in
+// 8 lanes reduced in a fixed order.
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -62,25 +63,27 @@ void backward(const scalar_t* G, const scalar_t* F, const Index* I, const scalar
               int64_t K, int64_t C, scalar_t* GF, scalar_t* GW) {
   using A = acc_t<scalar_t>;
   const auto groups = cpu_group_rows::group_rows(M, N * K, [&](int64_t p) -> int64_t { return I[p]; });
-  at::parallel_for(0, M, grain_rows(C * (1 + (N * K) / std::max<int64_t>(1, M))), [&](int64_t begin, int64_t end) {
+  // Missing corners (index < 0) belong to no voxel: their weight gradient is 0.
+  for (int64_t p = 0; p < N * K; ++p)
+    if (I[p] < 0) GW[p] = scalar_t(0);
+  // One pass per voxel row m (one task owns it): its feature gradient sums its pairs in pair
+  // order, and each pair's weight gradient <grad_out[n], feats[m]> is written here too, while
+  // feats[m] is in cache (every pair belongs to exactly one voxel: one writer).
+  const int64_t pairs_per_row = 1 + (N * K) / std::max<int64_t>(1, M);
+  at::parallel_for(0, M, grain_rows(C * pairs_per_row), [&](int64_t begin, int64_t end) {
     std::vector<A> acc(C);
     for (int64_t m = begin; m < end; ++m) {
       std::fill(acc.begin(), acc.end(), A(0));
+      const scalar_t* f = F + m * C;
       for (int64_t q = groups.start[m]; q < groups.start[m + 1]; ++q) {
         const int64_t p = groups.items[q];
         const A w = to_acc<A>(W[p]);
         const scalar_t* g = G + (p / K) * C;
         for (int64_t c = 0; c < C; ++c) acc[c] += w * to_acc<A>(g[c]);
+        GW[p] = static_cast<scalar_t>(dot<A>(g, f, C));
       }
       for (int64_t c = 0; c < C; ++c) GF[m * C + c] = static_cast<scalar_t>(acc[c]);
     }
-  });
-  at::parallel_for(0, N, grain_rows(K * C), [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n)
-      for (int64_t k = 0; k < K; ++k) {
-        const int64_t m = I[n * K + k];
-        GW[n * K + k] = m < 0 ? scalar_t(0) : static_cast<scalar_t>(dot<A>(G + n * C, F + m * C, C));
-      }
   });
 }
 
