@@ -389,3 +389,26 @@ def test_cuda_dispatcher_refuses_out_of_range_indices():
         RAW.spdevoxelize(f, torch.tensor([[0, 6]], device="cuda"), torch.rand(1, 2, device="cuda"))
     with pytest.raises(ValueError, match=r"spcount: idx entry 0 \(flat\) = 9"):
         RAW.spcount(torch.tensor([9], device="cuda"), 4)
+
+
+def test_initial_voxelize_and_point_to_voxel_match_loops(native_only):
+    s = data.scene(80, 3, extent=3.0, batch=2, seed=12)
+    pc, feats = s["point_coords"], s["feats"]
+    vfeats, voxels, idx, scaled = point_voxel.initial_voxelize(pc, feats, 0.05, 0.1)
+    torch.testing.assert_close(scaled[:, 1:], pc[:, 1:] * 0.5)
+    rows = [tuple(int(v) for v in [b] + [float(torch.floor(torch.tensor(c))) for c in xyz])
+            for b, *xyz in scaled.tolist()]
+    want_voxels = sorted(set(rows))
+    assert [tuple(v) for v in voxels.tolist()] == want_voxels
+    assert idx.tolist() == [want_voxels.index(r) for r in rows]
+    for m in range(len(want_voxels)):
+        torch.testing.assert_close(vfeats[m], feats[idx == m].mean(0))
+    # point_to_voxel at stride 2 of the scaled points, onto a subset of the voxels (missing -> row 0)
+    coarse = torch.unique(torch.cat([scaled[:, :1], torch.floor(scaled[:, 1:] / 2)], 1).int(), dim=0)[1:]
+    out = point_voxel.point_to_voxel(scaled, feats, coarse, stride=2)
+    where = {tuple(v): r for r, v in enumerate(coarse.tolist())}
+    keys = [(int(b),) + tuple(int(torch.floor(torch.tensor(c / 2))) for c in xyz) for b, *xyz in scaled.tolist()]
+    assert any(k not in where for k in keys)   # the dropped voxel's points go to row 0
+    rows2 = torch.tensor([where.get(k, 0) for k in keys])
+    for m in range(coarse.shape[0]):
+        torch.testing.assert_close(out[m], feats[rows2 == m].mean(0))

@@ -2,6 +2,8 @@
 
 SPVNAS (mit-han-lab/spvnas@5c53224, core/models/utils.py) keeps a point cloud beside the sparse
 voxel tensor and moves features between them:
+  * initial_voxelize (:53-66): points scaled by init_res / after_res, floored; the unique rows
+    are the voxels (torch.unique: sorted); each point's row by a hash query; features averaged.
   * point_to_voxel (:71-91): each point's voxel at stride s is floor(coords / s); its row among
     the voxel tensor's coords comes from a hash query; features are averaged per voxel.
   * voxel_to_point (:96-127): each point gathers its 8 trilinear corners floor(p / s) + {0, 1}^3
@@ -14,8 +16,10 @@ Coordinates are torchsparse 2.1's (b, x, y, z) rows, batch first; point coordina
 """
 import torch
 
+from .spcount import spcount
 from .sphash import sphash, sphash_kernel
 from .sphashquery import sphashquery
+from .spvoxelize import spvoxelize
 
 # Corner k = 4 dx + 2 dy + dz: z fastest (see the module docstring).
 TRILINEAR_OFFSETS = tuple((dx, dy, dz) for dx in (0, 1) for dy in (0, 1) for dz in (0, 1))
@@ -30,6 +34,34 @@ def voxel_index(point_coords, voxel_coords, stride=1):
     """
     ints = torch.cat([point_coords[:, :1].int(), torch.floor(point_coords[:, 1:] / stride).int()], 1)
     return sphashquery(sphash(ints), sphash(voxel_coords))
+
+
+def voxel_mean(point_feats, idx, num_voxels):
+    """Per-voxel mean of the point features [num_voxels, C] (spcount + spvoxelize; points with
+    idx < 0 are left out). torch_scatter.scatter_mean, which SPVNAS calls, sums and then divides;
+    spvoxelize divides each share first (torchsparse's order): equal up to rounding."""
+    return spvoxelize(point_feats, idx, spcount(idx, num_voxels))
+
+
+def initial_voxelize(point_coords, point_feats, init_res, after_res):
+    """SPVNAS initial_voxelize (utils.py:53-66) -> (voxel_feats [M, C], voxel_coords int32 [M, 4],
+    idx int64 [N], scaled point_coords [N, 4]).
+
+    point_coords  float [N, 4] (b, x, y, z), point_feats [N, C]; the scaled coordinates
+    (b, xyz * init_res / after_res) are what SPVNAS stores back on the point tensor."""
+    scaled = torch.cat([point_coords[:, :1], point_coords[:, 1:] * init_res / after_res], 1)
+    ints = torch.floor(scaled).int()
+    voxels = torch.unique(ints, dim=0)
+    idx = sphashquery(sphash(ints), sphash(voxels))
+    return voxel_mean(point_feats, idx, voxels.shape[0]), voxels, idx, scaled
+
+
+def point_to_voxel(point_coords, point_feats, voxel_coords, stride=1):
+    """SPVNAS point_to_voxel (utils.py:71-91): per-voxel mean of the point features [M, C] on the
+    voxel tensor of `voxel_coords` [M, 4] at `stride`. As SPVNAS (idx_query.clamp_(0), :86), a
+    point whose voxel is absent is averaged into voxel row 0."""
+    idx = voxel_index(point_coords, voxel_coords, stride).clamp(min=0)
+    return voxel_mean(point_feats, idx, voxel_coords.shape[0])
 
 
 def calc_ti_weights(coords, idx_query, scale=1):
