@@ -412,3 +412,20 @@ def test_initial_voxelize_and_point_to_voxel_match_loops(native_only):
     rows2 = torch.tensor([where.get(k, 0) for k in keys])
     for m in range(coarse.shape[0]):
         torch.testing.assert_close(out[m], feats[rows2 == m].mean(0))
+
+
+def test_large_inputs_split_over_threads_match_reference(native_only):
+    """Inputs large enough for several parallel tasks in every kernel (spcount: > 2**20 entries;
+    sphash: > 262144 rows): 1, 2 and 3 threads agree with the reference."""
+    g = torch.Generator().manual_seed(21)
+    idx = torch.randint(-1, 3000, (2_500_000,), generator=g)
+    coords = torch.randint(-2**31, 2**31 - 1, (600_000, 4), generator=g, dtype=torch.int64).int()
+    want_count, want_hash = spcount_reference(idx, 3000), sphash_reference(coords)
+    threads = torch.get_num_threads()
+    try:
+        for n in (1, 2, 3):
+            torch.set_num_threads(n)
+            assert torch.equal(spcount(idx, 3000), want_count)
+            assert torch.equal(sphash(coords), want_hash)
+    finally:
+        torch.set_num_threads(threads)
