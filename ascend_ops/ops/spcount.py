@@ -22,14 +22,16 @@ OP = "spcount"
 
 
 def check_inputs(idx, num):
+    """Sizes only: the values (idx < num) are checked where they are read, by the native kernels
+    and by the reference, with the same ValueError."""
     if idx.shape[0] >= 2**31:
         raise ValueError(f"{OP}: idx has {idx.shape[0]} entries; int32 counts hold fewer than 2**31")
-    _index_values.below(OP, "idx", idx, num, "num")
 
 
 def spcount_reference(idx, num):
     """Pure-PyTorch ground truth (aten ops only, any device): an index_add of ones (zeros for
-    negative entries), static shapes."""
+    negative entries), static shapes. Checks idx < num first (ValueError naming idx)."""
+    _index_values.below(OP, "idx", idx, num, "num")
     if num == 0:
         return torch.zeros(0, dtype=torch.int32, device=idx.device)
     valid = idx >= 0

@@ -40,15 +40,18 @@ OP = "spdevoxelize"
 
 
 def check_inputs(feats, indices, weights):
+    """Shapes only: indices < M is checked where it is read, by the native kernels and by the
+    reference, with the same ValueError."""
     if tuple(weights.shape) != tuple(indices.shape):
         raise ValueError(f"{OP}: weights must have indices' shape [N, K] = {tuple(indices.shape)}, "
                          f"got shape {tuple(weights.shape)}")
-    _index_values.below(OP, "indices", indices, feats.shape[0], "feats.shape[0] (M)")
 
 
 def spdevoxelize_reference(feats, indices, weights):
     """Pure-PyTorch ground truth (aten ops only, any device, differentiable in feats and
-    weights): one gather per corner k, missing corners masked out (never 0 * feats[0])."""
+    weights): one gather per corner k, missing corners masked out (never 0 * feats[0]).
+    Checks indices < M first."""
+    _index_values.below(OP, "indices", indices, feats.shape[0], "feats.shape[0] (M)")
     dtype = torch.promote_types(feats.dtype, weights.dtype)
     ct = torch.promote_types(dtype, torch.float32)
     N, K = indices.shape

@@ -31,7 +31,12 @@ OP = "spvoxelize"
 
 
 def check_inputs(feats, idx, counts):
+    """Shapes only: the values (idx < M, counts >= 0) are checked where they are read, by the
+    native kernels and by the reference, with the same ValueError."""
     _checks.size(OP, "idx", idx, 0, feats.shape[0], "feats.shape[0] (N)")
+
+
+def check_values(idx, counts):
     _index_values.below(OP, "idx", idx, counts.shape[0], "counts.shape[0] (M)")
     _index_values.non_negative(OP, "counts", counts)
 
@@ -47,7 +52,9 @@ def _shares(feats, idx, counts):
 
 
 def spvoxelize_reference(feats, idx, counts):
-    """Pure-PyTorch ground truth (aten ops only, any device, differentiable in feats)."""
+    """Pure-PyTorch ground truth (aten ops only, any device, differentiable in feats); checks
+    the index values first."""
+    check_values(idx, counts)
     M, C = counts.shape[0], feats.shape[1]
     ct = torch.promote_types(feats.dtype, torch.float32)
     if M == 0:

@@ -1,11 +1,15 @@
 // Value checks of index tensors for the ATen bindings (host only): an index tensor that a kernel
 // would otherwise trust to stay in bounds. Each raises ValueError (TORCH_CHECK_VALUE) naming the
-// argument, the first offending flat position and its value. CPU tensors are scanned in place;
+// argument, the first offending position (as name[i] or name[i, j]) and its value, in the words of
+// the Python references (ascend_ops/ops/_index_values.py). CPU tensors are scanned in place;
 // tensors on other devices are reduced there and only the first bad position is copied back.
 #pragma once
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
 
 namespace ascend_ops {
 namespace index_values {
@@ -33,6 +37,20 @@ int64_t first_bad(const at::Tensor& t_in, const Bad& bad, const at::Tensor& bad_
 inline int64_t value_at(const at::Tensor& t, int64_t flat) {
   return t.reshape({-1})[flat].item<int64_t>();
 }
+
+// "name[i]" / "name[i, j]": the position of flat element `flat` of `t` (as Python prints it).
+inline std::string position(const char* name, const at::Tensor& t, int64_t flat) {
+  std::vector<int64_t> index(t.dim());
+  for (int64_t d = t.dim() - 1; d >= 0; --d) {
+    index[d] = flat % t.size(d);
+    flat /= t.size(d);
+  }
+  std::ostringstream s;
+  s << name << "[";
+  for (size_t d = 0; d < index.size(); ++d) s << (d ? ", " : "") << index[d];
+  s << "]";
+  return s.str();
+}
 }  // namespace detail
 
 // Every entry of the int32 / int64 tensor `t` is < upper (negative entries allowed).
@@ -41,16 +59,17 @@ inline void check_below(const char* op, const char* name, const at::Tensor& t, i
   if (t.numel() == 0) return;
   const int64_t i = detail::first_bad(t, [upper](int64_t v) { return v >= upper; },
                                       t.is_cpu() ? at::Tensor() : t.ge(upper));
-  TORCH_CHECK_VALUE(i < 0, op, ": ", name, " entry ", i, " (flat) = ", (i < 0 ? 0 : detail::value_at(t, i)),
-                    " must be < ", upper_name, " = ", upper, " (negative entries mean none)");
+  if (i < 0) return;
+  TORCH_CHECK_VALUE(false, op, ": ", detail::position(name, t, i), " = ", detail::value_at(t, i), " must be < ",
+                    upper_name, " = ", upper, " (negative entries mean none)");
 }
 
 // Every entry of the int32 / int64 tensor `t` is >= 0.
 inline void check_non_negative(const char* op, const char* name, const at::Tensor& t) {
   if (t.numel() == 0) return;
   const int64_t i = detail::first_bad(t, [](int64_t v) { return v < 0; }, t.is_cpu() ? at::Tensor() : t.lt(0));
-  TORCH_CHECK_VALUE(i < 0, op, ": ", name, " entry ", i, " (flat) = ", (i < 0 ? 0 : detail::value_at(t, i)),
-                    " must be >= 0");
+  if (i < 0) return;
+  TORCH_CHECK_VALUE(false, op, ": ", detail::position(name, t, i), " = ", detail::value_at(t, i), " must be >= 0");
 }
 
 inline bool is_index(const at::Tensor& t) {
