@@ -10,6 +10,11 @@ from .sparse_gather import sparse_gather, sparse_gather_reference
 from .sparse_kernel_map import sparse_kernel_map, sparse_kernel_map_reference
 from .sparse_max_pool import sparse_max_pool, sparse_max_pool_reference
 from .sparse_scatter_add import sparse_scatter_add, sparse_scatter_add_reference
+from .sphash import fold60, sphash, sphash_kernel, sphash_kernel_reference, sphash_reference
+from .sphashquery import sphashquery, sphashquery_reference
+from .spcount import spcount, spcount_reference
+from .spvoxelize import spvoxelize, spvoxelize_reference
+from .spdevoxelize import spdevoxelize, spdevoxelize_reference
 from . import kmeans_bounds_step as _kmeans_bounds_step, kmeanspp as _kmeanspp  # noqa: F401  (used by anchors.kmeans)
 
 import types as _types  # noqa: E402
