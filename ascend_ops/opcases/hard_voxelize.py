@@ -14,13 +14,14 @@ SMALL_VOXEL = (0.5, 0.5, 0.5)
 
 def small_points(n, generator, dtype):
     """[n, 4] points around the small range (some outside it), a few exactly on its bounds and on
-    voxel faces, and repeated points (several per voxel)."""
+    voxel faces, each of those voxels hit twice more later (at least 3 points per voxel)."""
     g = generator
     lo = torch.tensor(SMALL_RANGE[:3], dtype=torch.float64)
     hi = torch.tensor(SMALL_RANGE[3:], dtype=torch.float64)
     pts = lo - 0.5 + (hi - lo + 1.0) * torch.rand(n, 3, generator=g, dtype=torch.float64)
     pts[: n // 8] = torch.round(pts[: n // 8] * 2) / 2          # on voxel faces (and on the bounds)
-    pts[n // 8: n // 4] = pts[: n // 8]                          # the same voxels again, later
+    pts[n // 8: n // 4] = pts[: n // 8]                          # the same voxels twice again, later
+    pts[n // 4: 3 * n // 8] = pts[: n // 8] + 0.01
     pts[-2] = hi                                                # exactly the upper corner: dropped
     pts[-1] = lo                                                # exactly the lower corner: kept
     feats = torch.rand(n, 1, generator=g, dtype=torch.float64)
