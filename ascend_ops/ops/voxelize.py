@@ -48,7 +48,7 @@ Shapes and dtypes:
                       is data-dependent
     dynamic_voxelize -> coordinates int32 [N, 3] (z, y, x) per point, the row (-1, -1, -1) for a
                       dropped point (mmcv's dynamic_voxelize, voxelization.cpp:28-32)
-Not differentiable. The grid needs at least one voxel per axis, fewer than 2**31 per axis and
+Not differentiable. The grid needs at least one voxel per axis, at most 2**24 per axis and
 a volume below 2**62 (voxels are keyed by 64-bit integers, no dense table: any grid works).
 """
 import math
@@ -62,7 +62,8 @@ from . import _contract as c
 HARD = "hard_voxelize"
 DYNAMIC = "dynamic_voxelize"
 _FLOAT32_MAX = 3.4028234663852886e38
-_AXIS_LIMIT = 2 ** 31 - 1
+_AXIS_LIMIT = 2 ** 24   # voxels per axis: every voxel index and grid size exact in float32
+_LIMIT_MAX = 2 ** 31 - 1
 _VOLUME_LIMIT = 2 ** 62
 
 
@@ -111,8 +112,8 @@ def check_hard(points, voxel_size, coors_range, max_points, max_voxels):
     check_points(HARD, points)
     voxel_grid(HARD, voxel_size, coors_range)
     for name, value in (("max_points", max_points), ("max_voxels", max_voxels)):
-        if value > _AXIS_LIMIT:
-            raise ValueError(f"{HARD}: {name} must be at most {_AXIS_LIMIT}, got {value}")
+        if value > _LIMIT_MAX:
+            raise ValueError(f"{HARD}: {name} must be at most {_LIMIT_MAX}, got {value}")
 
 
 def check_dynamic(points, voxel_size, coors_range):

@@ -1,9 +1,8 @@
 // scatter_mean CPU kernels (semantics: ascend_ops/ops/scatter_mean.py).
-// Forward: a stable counting sort of the rows by index (per-chunk histograms in parallel, one
-// prefix sum, per-chunk placement in parallel) gives each output row its input rows in input
-// order; then one task per block of output rows sums them in that order in acc_t (float32 for
-// float32 / float16 / bfloat16, float64 for float64) and divides by max(1, count): one writer
-// per output row, a fixed summation order, the same bits for any thread count.
+// Forward: one task per block of output rows scans the rows in input order and sums those whose
+// index falls in its block, in acc_t (float32 for float32 / float16 / bfloat16, float64 for
+// float64), then divides by max(1, count): one writer per output row, every sum in input order,
+// the same bits for any thread count (and the reference's index_add order).
 // Backward: grad_src[i] = grad_out[index[i]] / max(1, count[index[i]]), parallel over rows.
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
@@ -20,7 +19,7 @@ namespace ascend_ops {
 namespace scatter_mean {
 namespace {
 
-constexpr int64_t kChunk = 16384;   // rows per chunk of the counting sort
+constexpr int64_t kChunk = 16384;   // rows per task of the index check
 constexpr int64_t kGrainElems = 32768;
 
 // Checks every index value (TORCH_CHECK naming the first bad row) and returns the index as
@@ -51,45 +50,40 @@ std::vector<int64_t> index_values(const char* op, const at::Tensor& index, int64
   return idx;
 }
 
-// Stable counting sort: offsets [dim_size + 1] and order [N] (rows grouped by index, input order).
-void group_rows(const std::vector<int64_t>& idx, int64_t dim_size, std::vector<int64_t>& offsets,
-                std::vector<int64_t>& order) {
-  const int64_t N = static_cast<int64_t>(idx.size());
-  offsets.assign(dim_size + 1, 0);
-  order.resize(N);
-  for (int64_t i = 0; i < N; ++i) ++offsets[idx[i] + 1];
-  for (int64_t r = 0; r < dim_size; ++r) offsets[r + 1] += offsets[r];
-  std::vector<int64_t> next(offsets.begin(), offsets.end() - 1);
-  for (int64_t i = 0; i < N; ++i) order[next[idx[i]]++] = i;
-}
-
 at::Tensor forward_cpu(const at::Tensor& src_in, const at::Tensor& index, int64_t dim_size) {
   constexpr const char* op = "scatter_mean";
   check_args(op, src_in, index, dim_size);
   const auto src = src_in.contiguous();
-  const int64_t C = src.size(1);
+  const int64_t N = src.size(0), C = src.size(1);
   const auto idx = index_values(op, index, dim_size);
   auto out = at::empty({dim_size, C}, src.options());
   if (dim_size == 0 || C == 0) return out;
-  std::vector<int64_t> offsets, order;
-  group_rows(idx, dim_size, offsets, order);
-  const int64_t N = src.size(0);
-  const int64_t grain = std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, C * std::max<int64_t>(1, N / dim_size)));
+  // Blocks of output rows; block t scans every index in input order and adds the rows that fall
+  // in it (reading the index once per block is cheap next to the rows).
+  const int64_t T = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), (N * C) / kGrainElems));
+  const int64_t blocks = std::min<int64_t>(T, dim_size);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, src.scalar_type(), "scatter_mean_cpu", [&] {
     using A = acc_t<scalar_t>;
     const scalar_t* S = src.data_ptr<scalar_t>();
     scalar_t* O = out.data_ptr<scalar_t>();
-    at::parallel_for(0, dim_size, grain, [&](int64_t begin, int64_t end) {
-      std::vector<A> acc(C);
-      for (int64_t r = begin; r < end; ++r) {
-        std::fill(acc.begin(), acc.end(), A(0));
-        const int64_t lo = offsets[r], hi = offsets[r + 1];
-        for (int64_t j = lo; j < hi; ++j) {
-          const scalar_t* row = S + order[j] * C;
-          for (int64_t c = 0; c < C; ++c) acc[c] += static_cast<A>(row[c]);
+    at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) {
+        const int64_t r0 = dim_size * t / blocks, r1 = dim_size * (t + 1) / blocks;
+        std::vector<A> acc((r1 - r0) * C, A(0));
+        std::vector<int64_t> count(r1 - r0, 0);
+        for (int64_t i = 0; i < N; ++i) {
+          const int64_t r = idx[i];
+          if (r < r0 || r >= r1) continue;
+          ++count[r - r0];
+          A* a = acc.data() + (r - r0) * C;
+          const scalar_t* row = S + i * C;
+          for (int64_t c = 0; c < C; ++c) a[c] += static_cast<A>(row[c]);
         }
-        const A count = static_cast<A>(std::max<int64_t>(1, hi - lo));
-        for (int64_t c = 0; c < C; ++c) O[r * C + c] = static_cast<scalar_t>(acc[c] / count);
+        for (int64_t r = r0; r < r1; ++r) {
+          const A n = static_cast<A>(std::max<int64_t>(1, count[r - r0]));
+          const A* a = acc.data() + (r - r0) * C;
+          for (int64_t c = 0; c < C; ++c) O[r * C + c] = static_cast<scalar_t>(a[c] / n);
+        }
       }
     });
   });

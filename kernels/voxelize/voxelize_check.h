@@ -10,7 +10,7 @@ namespace ascend_ops {
 namespace voxelize {
 
 // points float32 | float64 [N, F >= 3]; voxel_size 3 floats > 0; coors_range 6 floats giving a
-// grid of 1 .. 2**31 - 1 voxels per axis and a volume below 2**62. Returns the grid.
+// grid of 1 .. 2**24 voxels per axis and a volume below 2**62. Returns the grid.
 inline Grid check_args(const char* op, const at::Tensor& points, at::ArrayRef<double> voxel_size,
                        at::ArrayRef<double> coors_range) {
   TORCH_CHECK(points.dim() == 2 && points.size(1) >= 3, op,
@@ -31,7 +31,7 @@ inline Grid check_args(const char* op, const at::Tensor& points, at::ArrayRef<do
   TORCH_CHECK_VALUE(status != kRangeNotFloat32, op, ": coors_range entries must be finite float32 values, got ",
                     coors_range);
   TORCH_CHECK_VALUE(status != kAxisCount, op, ": coors_range / voxel_size give no valid voxel count along ",
-                    "xyz"[axis < 0 ? 0 : axis], " (round((max - min) / size) must be 1 .. 2**31 - 1); coors_range = ",
+                    "xyz"[axis < 0 ? 0 : axis], " (round((max - min) / size) must be 1 .. 2**24); coors_range = ",
                     coors_range, ", voxel_size = ", voxel_size);
   TORCH_CHECK_VALUE(status != kVolume, op, ": the grid of coors_range / voxel_size has ", "(x, y, z) = (", g.n[0],
                     ", ", g.n[1], ", ", g.n[2], ") voxels, not below 2**62 (64-bit voxel keys)");

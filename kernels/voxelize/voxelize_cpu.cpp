@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "voxelize/voxelize_check.h"
@@ -40,14 +41,6 @@ inline uint64_t mix(uint64_t x) {   // splitmix64 finalizer
   x *= 0x94d049bb133111ebULL;
   x ^= x >> 31;
   return x;
-}
-
-template <typename T>
-void point_keys(const T* P, int64_t N, int64_t F, const Grid& g, int64_t* keys) {
-  at::parallel_for(0, N, kGrain, [&](int64_t begin, int64_t end) {
-    int64_t c[3];
-    for (int64_t i = begin; i < end; ++i) keys[i] = point_key(P + i * F, g, c);
-  });
 }
 
 at::Tensor dynamic_cpu(const at::Tensor& points_in, at::ArrayRef<double> voxel_size,
@@ -78,34 +71,54 @@ at::Tensor dynamic_cpu(const at::Tensor& points_in, at::ArrayRef<double> voxel_s
   return out;
 }
 
-// Step 2 for shard s of S: first point, slot and voxel count (count stored at the first point).
-void shard_pass(int64_t s, int64_t S, const int64_t* keys, const uint64_t* hashes, int64_t N, int64_t* first,
-                int64_t* slot, int64_t* count) {
+// Per-point scratch of hard_voxelize (uninitialised buffers: every entry read is written first).
+struct Scratch {
+  explicit Scratch(int64_t n)
+      : key(new int64_t[n]), hash(new uint32_t[n]), shard(new uint8_t[n]), first(new int32_t[n]),
+        slot(new int32_t[n]), count(new int32_t[n]), vid(new int32_t[n]) {}
+  std::unique_ptr<int64_t[]> key;     // voxel key, -1: dropped
+  std::unique_ptr<uint32_t[]> hash;   // probe start in the shard's table
+  std::unique_ptr<uint8_t[]> shard;   // owning shard, kNoShard: dropped
+  std::unique_ptr<int32_t[]> first;   // first point of the point's voxel
+  std::unique_ptr<int32_t[]> slot;    // rank of the point among its voxel's points
+  std::unique_ptr<int32_t[]> count;   // at first points: the voxel's point count
+  std::unique_ptr<int32_t[]> vid;     // at first points: the voxel id
+};
+constexpr uint8_t kNoShard = 255;
+
+struct Entry {
+  int64_t key;
+  int32_t first, count;
+};
+
+// Step 2 for shard s: first point, slot and count of every voxel the shard owns, scanning the
+// points in input order (linear probing on a table of at least twice the shard's points).
+void shard_pass(int64_t s, int64_t N, Scratch& w) {
+  const uint8_t me = static_cast<uint8_t>(s);
   int64_t mine = 0;
-  for (int64_t i = 0; i < N; ++i) mine += keys[i] >= 0 && static_cast<int64_t>(hashes[i] % S) == s;
+  for (int64_t i = 0; i < N; ++i) mine += w.shard[i] == me;
   if (mine == 0) return;
   int64_t cap = 16;
   while (cap < 2 * mine) cap <<= 1;
-  const uint64_t m = static_cast<uint64_t>(cap - 1);
-  std::vector<int64_t> tkey(cap, -1), tfirst(cap), tcount(cap);
+  const uint32_t m = static_cast<uint32_t>(std::min<int64_t>(cap - 1, 0xffffffffLL));
+  std::vector<Entry> table(cap, Entry{-1, 0, 0});
   for (int64_t i = 0; i < N; ++i) {
-    const int64_t k = keys[i];
-    if (k < 0 || static_cast<int64_t>(hashes[i] % S) != s) continue;
-    uint64_t h = (hashes[i] >> 16) & m;
-    while (tkey[h] != -1 && tkey[h] != k) h = (h + 1) & m;
-    if (tkey[h] == -1) {
-      tkey[h] = k;
-      tfirst[h] = i;
-      tcount[h] = 1;
-      first[i] = i;
-      slot[i] = 0;
+    if (w.shard[i] != me) continue;
+    const int64_t k = w.key[i];
+    uint64_t h = w.hash[i] & m;
+    while (table[h].key != -1 && table[h].key != k) h = (h + 1) & (cap - 1);
+    Entry& e = table[h];
+    if (e.key == -1) {
+      e = Entry{k, static_cast<int32_t>(i), 1};
+      w.first[i] = static_cast<int32_t>(i);
+      w.slot[i] = 0;
     } else {
-      first[i] = tfirst[h];
-      slot[i] = tcount[h]++;
+      w.first[i] = e.first;
+      w.slot[i] = e.count++;
     }
   }
-  for (int64_t h = 0; h < cap; ++h)
-    if (tkey[h] != -1) count[tfirst[h]] = tcount[h];
+  for (const Entry& e : table)
+    if (e.key != -1) w.count[e.first] = e.count;
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> hard_cpu(const at::Tensor& points_in, at::ArrayRef<double> voxel_size,
@@ -117,22 +130,29 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> hard_cpu(const at::Tensor& points
   TORCH_CHECK(points_in.device().is_cpu(), op, ": points must be a CPU tensor here");
   const auto points = points_in.contiguous();
   const int64_t N = points.size(0), F = points.size(1);
+  Scratch w(std::max<int64_t>(N, 1));
+  const int64_t want = std::min<int64_t>({kMaxShards, at::get_num_threads(), N / kPointsPerShard});
+  int64_t S = 1;   // a power of two
+  while (2 * S <= want) S *= 2;
 
-  // 1. keys and hashes
-  std::vector<int64_t> keys(N), first(N), slot(N), count(N), vid(N);
-  std::vector<uint64_t> hashes(N);
+  // 1. keys, shards, hashes
   AT_DISPATCH_FLOATING_TYPES(points.scalar_type(), "hard_voxelize_keys", [&] {
-    point_keys(points.data_ptr<scalar_t>(), N, F, g, keys.data());
-  });
-  at::parallel_for(0, N, kGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) hashes[i] = mix(static_cast<uint64_t>(keys[i]));
+    const scalar_t* P = points.data_ptr<scalar_t>();
+    at::parallel_for(0, N, kGrain, [&](int64_t begin, int64_t end) {
+      int64_t c[3];
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t k = point_key(P + i * F, g, c);
+        const uint64_t h = mix(static_cast<uint64_t>(k));
+        w.key[i] = k;
+        w.shard[i] = k < 0 ? kNoShard : static_cast<uint8_t>(h & static_cast<uint64_t>(S - 1));
+        w.hash[i] = static_cast<uint32_t>(h >> 32);
+      }
+    });
   });
 
   // 2. first point, slot, count per voxel (hash shards)
-  const int64_t S = std::max<int64_t>(1, std::min<int64_t>({kMaxShards, at::get_num_threads(), N / kPointsPerShard}));
   at::parallel_for(0, S, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s)
-      shard_pass(s, S, keys.data(), hashes.data(), N, first.data(), slot.data(), count.data());
+    for (int64_t s = begin; s < end; ++s) shard_pass(s, N, w);
   });
 
   // 3. voxel ids of the first points, in input order
@@ -142,7 +162,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> hard_cpu(const at::Tensor& points
     for (int64_t ch = begin; ch < end; ++ch) {
       int64_t n = 0;
       for (int64_t i = ch * kGrain, stop = std::min(N, (ch + 1) * kGrain); i < stop; ++i)
-        n += keys[i] >= 0 && slot[i] == 0;
+        n += w.key[i] >= 0 && w.slot[i] == 0;
       opened[ch + 1] = n;
     }
   });
@@ -152,7 +172,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> hard_cpu(const at::Tensor& points
     for (int64_t ch = begin; ch < end; ++ch) {
       int64_t v = opened[ch];
       for (int64_t i = ch * kGrain, stop = std::min(N, (ch + 1) * kGrain); i < stop; ++i)
-        if (keys[i] >= 0 && slot[i] == 0) vid[i] = v++;
+        if (w.key[i] >= 0 && w.slot[i] == 0) w.vid[i] = static_cast<int32_t>(std::min<int64_t>(v++, max_voxels));
     }
   });
 
@@ -168,13 +188,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> hard_cpu(const at::Tensor& points
   int32_t* ON = num.data_ptr<int32_t>();
   at::parallel_for(0, N, kGrain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      if (keys[i] < 0) continue;
-      const int64_t v = vid[first[i]];
-      if (v >= max_voxels || slot[i] >= max_points) continue;
-      std::memcpy(OV + (v * max_points + slot[i]) * row_bytes, P + i * row_bytes, row_bytes);
-      if (slot[i] == 0) {
-        decode_key(keys[i], g, OC + 3 * v);
-        ON[v] = static_cast<int32_t>(std::min<int64_t>(count[i], max_points));
+      if (w.key[i] < 0) continue;
+      const int64_t v = w.vid[w.first[i]], slot = w.slot[i];
+      if (v >= max_voxels || slot >= max_points) continue;
+      std::memcpy(OV + (v * max_points + slot) * row_bytes, P + i * row_bytes, row_bytes);
+      if (slot == 0) {
+        decode_key(w.key[i], g, OC + 3 * v);
+        ON[v] = static_cast<int32_t>(std::min<int64_t>(w.count[i], max_points));
       }
     }
   });

@@ -25,12 +25,12 @@ enum GridStatus : int {
   kGridOk = 0,
   kSizeNotPositive = 1,   // a voxel_size entry <= 0, NaN or outside float32
   kRangeNotFloat32 = 2,   // a coors_range entry outside float32 (or not finite)
-  kAxisCount = 3,         // round((max - min) / size) < 1 or > 2**31 - 1 on `axis`
+  kAxisCount = 3,         // round((max - min) / size) < 1 or > 2**24 on `axis`
   kVolume = 4,            // grid_x * grid_y * grid_z >= 2**62
 };
 
 constexpr double kFloat32Max = 3.4028234663852886e38;
-constexpr double kAxisLimit = 2147483647.0;
+constexpr double kAxisLimit = 16777216.0;   // 2**24: every voxel index exact in float32
 constexpr int64_t kVolumeLimit = int64_t(1) << 62;
 
 // Host: the grid of voxel_size (3 doubles, x y z) and coors_range (6 doubles, min xyz then max
@@ -53,17 +53,19 @@ inline int make_grid(const double* voxel_size, const double* coors_range, Grid& 
     g.n[a] = static_cast<int64_t>(n);
   }
   axis = -1;
-  const int64_t plane = g.n[0] * g.n[1];   // <= 2**62: each axis < 2**31
+  const int64_t plane = g.n[0] * g.n[1];   // <= 2**48: each axis <= 2**24
   if (plane >= kVolumeLimit || g.n[2] > (kVolumeLimit - 1) / plane) return kVolume;
   return kGridOk;
 }
 
 // The voxel of point p (p[0..2] = x, y, z): writes c[0..2] (x, y, z) and returns its key, or -1
-// when the point lies outside the grid.
+// when the point lies outside the grid. With v = (p - min) / size in T, spconv's test
+// `0 <= floor(v) < n` equals `0 <= v < n` for an integer n exactly representable in T (n <= 2**24,
+// checked by make_grid), and floor(v) is then the truncation of v: no floor call. NaN fails.
 template <typename T>
 AO_HD int64_t point_key(const T* p, const Grid& g, int64_t* c) {
   for (int a = 0; a < 3; ++a) {
-    const T v = floor_acc((p[a] - static_cast<T>(g.low[a])) / static_cast<T>(g.size[a]));
+    const T v = (p[a] - static_cast<T>(g.low[a])) / static_cast<T>(g.size[a]);
     if (!(v >= static_cast<T>(0) && v < static_cast<T>(g.n[a]))) return -1;
     c[a] = static_cast<int64_t>(v);
   }
