@@ -10,6 +10,7 @@
 // Voxel key (64-bit, no dense table): key = (c_z * grid_y + c_y) * grid_x + c_x.
 #pragma once
 #include "common/hd.h"
+#include "common/ieee_div.h"
 
 namespace ascend_ops {
 namespace voxelize {
@@ -65,7 +66,7 @@ inline int make_grid(const double* voxel_size, const double* coors_range, Grid& 
 template <typename T>
 AO_HD int64_t point_key(const T* p, const Grid& g, int64_t* c) {
   for (int a = 0; a < 3; ++a) {
-    const T v = (p[a] - static_cast<T>(g.low[a])) / static_cast<T>(g.size[a]);
+    const T v = div_rn(static_cast<T>(p[a] - static_cast<T>(g.low[a])), static_cast<T>(g.size[a]));
     if (!(v >= static_cast<T>(0) && v < static_cast<T>(g.n[a]))) return -1;
     c[a] = static_cast<int64_t>(v);
   }
