@@ -10,6 +10,7 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "common/hd.h"
@@ -69,19 +70,23 @@ at::Tensor forward_cpu(const at::Tensor& src_in, const at::Tensor& index, int64_
     at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
       for (int64_t t = begin; t < end; ++t) {
         const int64_t r0 = dim_size * t / blocks, r1 = dim_size * (t + 1) / blocks;
-        std::vector<A> acc((r1 - r0) * C, A(0));
+        // float32 / float64 accumulate in out's own rows; float16 / bfloat16 in a float32 buffer
+        constexpr bool in_place = std::is_same<A, scalar_t>::value;
+        std::vector<A> buffer(in_place ? 0 : (r1 - r0) * C);
+        A* acc = in_place ? reinterpret_cast<A*>(O + r0 * C) : buffer.data();
+        std::fill(acc, acc + (r1 - r0) * C, A(0));
         std::vector<int64_t> count(r1 - r0, 0);
         for (int64_t i = 0; i < N; ++i) {
           const int64_t r = idx[i];
           if (r < r0 || r >= r1) continue;
           ++count[r - r0];
-          A* a = acc.data() + (r - r0) * C;
+          A* a = acc + (r - r0) * C;
           const scalar_t* row = S + i * C;
           for (int64_t c = 0; c < C; ++c) a[c] += static_cast<A>(row[c]);
         }
         for (int64_t r = r0; r < r1; ++r) {
           const A n = static_cast<A>(std::max<int64_t>(1, count[r - r0]));
-          const A* a = acc.data() + (r - r0) * C;
+          const A* a = acc + (r - r0) * C;
           for (int64_t c = 0; c < C; ++c) O[r * C + c] = static_cast<scalar_t>(a[c] / n);
         }
       }

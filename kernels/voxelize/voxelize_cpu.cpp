@@ -92,14 +92,14 @@ struct Entry {
 };
 
 // Step 2 for shard s: first point, slot and count of every voxel the shard owns, scanning the
-// points in input order (linear probing on a table of at least twice the shard's points).
+// points in input order (linear probing on a table of at least 1.5 times the shard's points).
 void shard_pass(int64_t s, int64_t N, Scratch& w) {
   const uint8_t me = static_cast<uint8_t>(s);
   int64_t mine = 0;
   for (int64_t i = 0; i < N; ++i) mine += w.shard[i] == me;
   if (mine == 0) return;
   int64_t cap = 16;
-  while (cap < 2 * mine) cap <<= 1;
+  while (cap < mine + mine / 2) cap <<= 1;   // load factor <= 2/3 (unique voxels <= points)
   const uint32_t m = static_cast<uint32_t>(std::min<int64_t>(cap - 1, 0xffffffffLL));
   std::vector<Entry> table(cap, Entry{-1, 0, 0});
   for (int64_t i = 0; i < N; ++i) {
