@@ -229,3 +229,30 @@ def test_matches_spconv_point_to_voxel(config, native_only):
     kept = voxel_id >= 0
     assert torch.equal(dyn[kept], want[1][voxel_id[kept]])
     assert (dyn[~kept][:, 0] == -1).sum() + int(kept.sum()) <= points.shape[0]
+
+
+@pytest.mark.parametrize("extent,ok", [(2.0 ** 24, True), (2.0 ** 24 + 2, False), (0.49, False), (0.5, True)])
+def test_grid_limits_agree_between_api_and_raw_op(extent, ok, native_only):
+    """1 .. 2**24 voxels per axis (round half away from zero: 0.5 -> 1, 0.49 -> 0), at the Python
+    API and at the raw op alike."""
+    pts = torch.tensor([[0.25, 0.25, 0.25, 1.0]])
+    args = (pts, [1.0, 1.0, 1.0], [0.0, 0.0, 0.0, extent, 1.0, 1.0])
+    if ok:
+        assert dynamic_voxelize(*args).tolist() == DYNAMIC(*args).tolist() == [[0, 0, 0]]
+        return
+    with pytest.raises(ValueError, match="voxels along x"):
+        dynamic_voxelize(*args)
+    with pytest.raises((RuntimeError, ValueError), match="voxel count along x"):
+        DYNAMIC(*args)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", ["small", "real", "dense", "empty"])
+def test_cuda_matches_cpu_bit_for_bit(name, native_only):
+    """The CUDA kernels (compile-checked in CI; this runs only where a GPU is present) give the CPU
+    kernel's outputs exactly, also for float64 points."""
+    for dtype in (torch.float32, torch.float64):
+        args = case.cases()[name]("cpu", dtype=dtype)
+        on_gpu = (args[0].cuda(),) + args[1:]
+        assert_same([t.cpu() for t in hard_voxelize(*on_gpu)], hard_voxelize(*args))
+        assert torch.equal(dynamic_voxelize(*on_gpu[:3]).cpu(), dynamic_voxelize(*args[:3]))
