@@ -256,3 +256,19 @@ def test_cuda_matches_cpu_bit_for_bit(name, native_only):
         on_gpu = (args[0].cuda(),) + args[1:]
         assert_same([t.cpu() for t in hard_voxelize(*on_gpu)], hard_voxelize(*args))
         assert torch.equal(dynamic_voxelize(*on_gpu[:3]).cpu(), dynamic_voxelize(*args[:3]))
+
+
+@pytest.mark.parametrize("config", ["kitti", "odd-grid"])
+def test_float64_points_match_spconv(config, native_only):
+    """spconv takes float64 points too (tv::dispatch<float, double>, pointops.py:615): the voxel
+    index is computed in float64, the voxels are stored as float32. Coordinates and counts must
+    agree, and the voxels after rounding to float32."""
+    PointToVoxel = _point_to_voxel()
+    points, vs, cr, max_points, max_voxels = SPCONV_CONFIGS[config]()
+    points = points.double() + 1e-9        # values float32 cannot hold: float64 arithmetic matters
+    gen = PointToVoxel(vsize_xyz=vs, coors_range_xyz=cr, num_point_features=points.shape[1],
+                       max_num_voxels=max_voxels, max_num_points_per_voxel=max_points)
+    want = gen(points)
+    got = hard_voxelize(points, vs, cr, max_points, max_voxels)
+    assert got[0].dtype == torch.float64
+    assert_same((got[0].float(), got[1], got[2]), want)
