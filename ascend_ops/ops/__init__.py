@@ -5,6 +5,7 @@ from .foreground_gather import foreground_gather, foreground_gather_reference
 from .msmv_sampling import FlatMlvlFeats, flatten_mlvl_feats, msmv_sampling, msmv_sampling_reference
 from .points_in_boxes import (points_in_boxes_3d, points_in_boxes_3d_reference, points_in_boxes_bev,
                               points_in_boxes_bev_reference, points_in_boxes_first, points_in_boxes_first_reference)
+from .scatter_mean import scatter_mean, scatter_mean_reference
 from .sparse2bev import sparse2bev, sparse2bev_reference
 from .sparse_gather import sparse_gather, sparse_gather_reference
 from .sparse_kernel_map import sparse_kernel_map, sparse_kernel_map_reference
@@ -15,6 +16,7 @@ from .sphashquery import sphashquery, sphashquery_reference
 from .spcount import spcount, spcount_reference
 from .spvoxelize import spvoxelize, spvoxelize_reference
 from .spdevoxelize import spdevoxelize, spdevoxelize_reference
+from .voxelize import dynamic_voxelize, dynamic_voxelize_reference, hard_voxelize, hard_voxelize_reference
 from . import kmeans_bounds_step as _kmeans_bounds_step, kmeanspp as _kmeanspp  # noqa: F401  (used by anchors.kmeans)
 
 import types as _types  # noqa: E402
