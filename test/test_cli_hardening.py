@@ -157,7 +157,7 @@ def _mount_tiny_tmpfs(folder, size="48k"):
     return r.returncode == 0
 
 
-def test_real_full_disk_tiny_tmpfs(tmp_path):
+def test_real_full_disk_tiny_tmpfs(tmp_path, capsys):
     """`ascend-kit anchors` writing to a 48 KiB tmpfs: exit 2, one line, no temporary, old file kept
     (needs root to mount; skipped otherwise; test_full_disk_* above covers ENOSPC everywhere)."""
     disk = tmp_path / "tiny"
@@ -168,12 +168,10 @@ def test_real_full_disk_tiny_tmpfs(tmp_path):
         _write_infos(ann, _street_boxes(2000))
         (disk / "a.npy").write_bytes(b"old")
         (disk / "filler").write_bytes(b"\0" * (44 * 1024))      # with a.npy's page: every page used
-        p = subprocess.run([sys.executable, "-m", "ascend_ops", "anchors", "--ann_file", str(ann),
-                            "--num_anchor", "16", "--output_file_name", str(disk / "a.npy"), "--overwrite",
-                            "--no_progress"], capture_output=True, text=True, env=_env(), timeout=300)
-        assert p.returncode == 2, p.stderr
-        assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
-        assert "--output_file_name" in p.stderr and "no space left" in p.stderr
+        line = assert_usage_error(run_cli(capsys, "anchors", "--ann_file", ann, "--num_anchor", "16",
+                                          "--output_file_name", disk / "a.npy", "--overwrite", "--no_progress"),
+                                  "anchors", "--output_file_name")
+        assert "no space left" in line
         assert (disk / "a.npy").read_bytes() == b"old"
         assert sorted(os.listdir(disk)) == ["a.npy", "filler"]
     finally:
@@ -467,6 +465,7 @@ def test_atomic_write_enospc_at_each_step(tmp_path, monkeypatch):
 
 _WRITER = textwrap.dedent("""
     import sys, time
+    sys.argv[0] = "ascend-kit"         # start like the command line: the package loads without torch
     from ascend_ops._io import atomic_write
     target, marker, kind = sys.argv[1:4]
     if kind == "result":
@@ -652,6 +651,13 @@ def series(tmp_path, monkeypatch):
     return repo, examples
 
 
+def test_port_list_with_a_broken_manifest(series, capsys):
+    _, examples = series
+    assert run_cli(capsys, "port", "--list")[0] == 0
+    (examples / "port.json").write_bytes(b"\xff\xfe{")
+    assert_usage_error(run_cli(capsys, "port", "--list"), "port", "--list")
+
+
 def test_port_series_is_checked_in_order(series, capsys):
     repo, _ = series
     rc, out, err = run_cli(capsys, "port", "Toy", "--upstream", repo, "--check")
@@ -761,16 +767,12 @@ def test_console_script_help_imports_no_torch(tmp_path):
 
 
 def test_library_import_still_defines_the_ops():
-    """`import ascend_ops` outside the command line loads the ops and kernels as before."""
-    code = "import ascend_ops, torch; print(hasattr(torch.ops.ascend_ops, 'deformable_aggregation'))"
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120)
-    assert p.stdout.strip() == "True", p.stderr
-
-
-def test_command_line_loads_the_ops_on_use():
-    """In command-line mode the package attributes still work (loaded on first use)."""
+    """`import ascend_ops` outside the command line loads the ops and kernels as before (this
+    process); in command-line mode the package attributes load the ops on first use."""
+    assert hasattr(torch.ops.ascend_ops, "deformable_aggregation")   # ascend_ops imported above: eager
     code = ("import sys; sys.argv[0] = '/x/ascend-kit'; import ascend_ops; "
             "assert 'torch' not in sys.modules; f = ascend_ops.deformable_aggregation; import torch; "
+            "from ascend_ops import device, MissingKernelError; "
             "print(hasattr(torch.ops.ascend_ops, 'deformable_aggregation'), callable(f))")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120)
     assert p.stdout.strip() == "True True", p.stderr

@@ -12,9 +12,12 @@ from ._common import CommandError
 def run(args):
     from ascend_ops import ports
     if args.list:
-        for name in ports.available_models():
-            m = ports.load_manifest(name)
-            print(f"{name}: {m['upstream']} @ {m['commit']} ({', '.join(p.name for p in m['patches'])})")
+        try:
+            for name in ports.available_models():
+                m = ports.load_manifest(name)
+                print(f"{name}: {m['upstream']} @ {m['commit']} ({', '.join(p.name for p in m['patches'])})")
+        except ports.PortError as exc:
+            raise CommandError("--list", exc) from None
         return 0
     if not args.model or not args.upstream:
         raise CommandError("MODEL --upstream", "MODEL and --upstream DIR are required (or --list)")
