@@ -68,6 +68,18 @@ def _signals_as_exceptions():
             signal.signal(signum, old)
 
 
+def _umask():
+    """The process umask, read once (os.umask can only be read by setting it)."""
+    if not _UMASK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        _UMASK.append(mask)
+    return _UMASK[0]
+
+
+_UMASK = []
+
+
 def _nearly_full(folder):
     try:
         st = os.statvfs(folder)
@@ -112,10 +124,8 @@ def atomic_write(path, mode="wb", encoding=None):
                 os.fsync(f.fileno())
             if os.path.exists(path):   # keep the target's permission bits
                 os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-            else:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(tmp, 0o666 & ~umask)
+            else:   # what open() would have given a new file (mkstemp makes it 0600)
+                os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, path)
             tmp = None
         except OSError as e:   # a full disk or an I/O error: say which file it was

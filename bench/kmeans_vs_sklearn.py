@@ -11,7 +11,7 @@ Point sets: "road" (nuScenes-like box centres along roads, ascend_ops.nuscenes.s
     python bench/kmeans_vs_sklearn.py --sizes 100000,1000000 --dists road,uniform --json out.json
 
 End to end (`--end-to-end N`): N street-like boxes (road centres, positive sizes) in an info pkl;
-the wall time of the whole `python -m ascend_ops anchors` process (start-up, pkl load, K-means,
+the wall (and CPU) time of the whole `python -m ascend_ops anchors` process (start-up, pkl load, K-means,
 save) against sklearn's KMeans(900).fit alone on the same kept centres; inertia of both
 recomputed with the same function from the saved anchors.
 
@@ -86,9 +86,13 @@ def end_to_end(n, k, seed, n_init, detection_range=55.0):
         cmd = [sys.executable, "-m", "ascend_ops", "anchors", "--ann_file", ann, "--num_anchor", str(k),
                "--detection_range", str(detection_range), "--output_file_name", out, "--seed", str(seed),
                "--no_progress"]
+        import resource
+        c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         w0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         e2e_wall = time.perf_counter() - w0
+        c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        e2e_cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
         if proc.returncode != 0:
             raise RuntimeError(f"ascend-kit anchors failed: {proc.stderr}")
         centres = np.load(out)[:, :3]
@@ -100,7 +104,7 @@ def end_to_end(n, k, seed, n_init, detection_range=55.0):
     help_wall = time.perf_counter() - w0
     skl, skl_wall, skl_cpu = timed(lambda: KMeans(n_clusters=k, random_state=seed, n_init=n_init).fit(x))
     ours_inertia, skl_inertia = inertia(x, centres), inertia(x, skl.cluster_centers_)
-    return dict(n=n, k=k, seed=seed, e2e_wall_s=e2e_wall, import_ascend_ops_wall_s=import_wall if import_ok else None,
+    return dict(n=n, k=k, seed=seed, e2e_wall_s=e2e_wall, e2e_cpu_s=e2e_cpu, time_ratio_cpu=skl_cpu / e2e_cpu, import_ascend_ops_wall_s=import_wall if import_ok else None,
                 anchors_help_wall_s=help_wall if help_ok else None, sklearn_fit_wall_s=skl_wall,
                 sklearn_fit_cpu_s=skl_cpu, time_ratio_wall=skl_wall / e2e_wall,
                 inertia_ours=ours_inertia, inertia_sklearn=skl_inertia, inertia_ratio=ours_inertia / skl_inertia,
