@@ -21,5 +21,9 @@ from . import kmeans_bounds_step as _kmeans_bounds_step, kmeanspp as _kmeanspp  
 
 import types as _types  # noqa: E402
 
+from .. import _ext as _ext_libraries  # noqa: E402  (the schemas above exist before the libraries register kernels)
+
+_ext_libraries.load()
+
 __all__ = [name for name, value in dict(globals()).items()
            if not name.startswith("_") and not isinstance(value, _types.ModuleType)]
