@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -120,6 +121,33 @@ inline std::string duplicate_message(int64_t row, int64_t first, const int64_t* 
 inline bool site_inside(const int64_t* site, const Geometry& g) {
   return site[0] >= 0 && site[0] < g.batch && site[1] >= 0 && site[1] < g.in_shape[0] && site[2] >= 0 &&
          site[2] < g.in_shape[1] && site[3] >= 0 && site[3] < g.in_shape[2];
+}
+
+// Device bindings: raise for coords row `row` found outside the grid (coords on any device).
+[[noreturn]] inline void raise_bad_row(const at::Tensor& coords, int64_t row, const Geometry& g) {
+  const auto r = coords[row].to(at::kCPU, at::kLong);
+  TORCH_CHECK_VALUE(false, bad_row_message(row, r.data_ptr<int64_t>(), g));
+  std::abort();   // unreachable
+}
+
+// Device bindings: raise for coords row `row` repeating an earlier row's site (mode 0).
+[[noreturn]] inline void raise_duplicate(const at::Tensor& coords, int64_t row) {
+  const auto c = coords.slice(0, 0, row + 1).to(at::kCPU, at::kLong).contiguous();
+  const int64_t* C = c.data_ptr<int64_t>();
+  int64_t first = 0;
+  while (first < row && !(C[4 * first] == C[4 * row] && C[4 * first + 1] == C[4 * row + 1] &&
+                          C[4 * first + 2] == C[4 * row + 2] && C[4 * first + 3] == C[4 * row + 3]))
+    ++first;
+  TORCH_CHECK_VALUE(false, duplicate_message(row, first, C + 4 * row));
+  std::abort();   // unreachable
+}
+
+// Bits of the largest key on a grid of volume batch * shape (for radix sorts), at least 1.
+inline int key_bits(int64_t batch, const int64_t* shape) {
+  const uint64_t top = static_cast<uint64_t>(batch * shape[0] * shape[1] * shape[2] - 1);
+  int bits = 1;
+  while (bits < 63 && (top >> bits) != 0) ++bits;
+  return bits;
 }
 
 }  // namespace sparse_kernel_map
