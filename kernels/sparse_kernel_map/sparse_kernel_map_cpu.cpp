@@ -274,8 +274,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> build_pairs(const Geometry& g, in
       auto& out = outs[c];
       for (int64_t k = 0; k < K; ++k) {
         const size_t before = in.size();
+        const OffsetRule rule = offset_rule(g, k);
         for (int64_t o = first; o < stop; ++o) {
-          const int64_t key = input_key(g, &sites[4 * (o - first)], k);
+          const int64_t key = input_key(g, &sites[4 * (o - first)], rule);
           if (key < 0) continue;
           int32_t r = table.find(key);
           while (r >= 0) {

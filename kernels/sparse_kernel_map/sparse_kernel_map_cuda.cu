@@ -98,7 +98,7 @@ __global__ void decode_kernel(const int64_t* __restrict__ keys, int64_t m, Geome
 // Input-grid key read by output row o through offset k, or -1.
 __device__ int64_t pair_key(const int32_t* out_coords, int64_t o, int64_t k, const Geometry& g) {
   const int64_t site[4] = {out_coords[4 * o], out_coords[4 * o + 1], out_coords[4 * o + 2], out_coords[4 * o + 3]};
-  return input_key(g, site, k);
+  return input_key(g, site, offset_rule(g, k));
 }
 
 __global__ void count_pairs_kernel(const int32_t* __restrict__ out_coords, int64_t m, Geometry g,

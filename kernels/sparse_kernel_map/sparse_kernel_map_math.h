@@ -54,17 +54,40 @@ AO_HD void offset_indices(const Geometry& g, int64_t k, int64_t* kk) {
   kk[0] = k / g.kernel[1];
 }
 
-// Input coordinate on axis a paired with output coordinate o through kernel index k, or -1.
-AO_HD int64_t input_coord(const Geometry& g, int a, int64_t o, int64_t k) {
+// Offset k's per-axis constant c of the input-coordinate rule: i = o * s + c in modes 0 and 1
+// (s = 1 in mode 0: c = (k - K/2) d; mode 1: c = k d - p), i = (o + c) / s when divisible in
+// mode 2 (c = p - k d). Computed once per offset, so the per-site work has no division except
+// mode 2's by a stride > 1.
+struct OffsetRule {
+  int64_t c[3];
+};
+
+AO_HD OffsetRule offset_rule(const Geometry& g, int64_t k) {
+  int64_t kk[3];
+  offset_indices(g, k, kk);
+  OffsetRule r;
+  for (int a = 0; a < 3; ++a) {
+    if (g.mode == kSubmanifold) r.c[a] = (kk[a] - g.kernel[a] / 2) * g.dilation[a];
+    else if (g.mode == kRegular) r.c[a] = kk[a] * g.dilation[a] - g.padding[a];
+    else r.c[a] = g.padding[a] - kk[a] * g.dilation[a];
+  }
+  return r;
+}
+
+// Input coordinate on axis a paired with output coordinate o under constant c, or -1.
+AO_HD int64_t input_coord(const Geometry& g, int a, int64_t o, int64_t c) {
   int64_t i;
-  if (g.mode == kSubmanifold) {
-    i = o + (k - g.kernel[a] / 2) * g.dilation[a];
-  } else if (g.mode == kRegular) {
-    i = o * g.stride[a] - g.padding[a] + k * g.dilation[a];
+  if (g.mode != kTransposed) {
+    i = o * g.stride[a] + c;
   } else {
-    const int64_t t = o + g.padding[a] - k * g.dilation[a];
-    if (t < 0 || t % g.stride[a] != 0) return -1;
-    i = t / g.stride[a];
+    const int64_t t = o + c;
+    if (t < 0) return -1;
+    if (g.stride[a] == 1) {
+      i = t;
+    } else {
+      i = static_cast<int64_t>(static_cast<uint64_t>(t) / static_cast<uint64_t>(g.stride[a]));
+      if (i * g.stride[a] != t) return -1;
+    }
   }
   return (i >= 0 && i < g.in_shape[a]) ? i : -1;
 }
@@ -85,12 +108,11 @@ AO_HD int64_t output_coord(const Geometry& g, int a, int64_t i, int64_t k) {
 }
 
 // Key on the input grid of the input site paired with output site `out` (b, z, y, x) through
-// offset k, or -1 when that site lies outside the input grid.
-AO_HD int64_t input_key(const Geometry& g, const int64_t* out, int64_t k) {
-  int64_t kk[3], in[3];
-  offset_indices(g, k, kk);
+// the offset of `rule` (offset_rule), or -1 when that site lies outside the input grid.
+AO_HD int64_t input_key(const Geometry& g, const int64_t* out, const OffsetRule& rule) {
+  int64_t in[3];
   for (int a = 0; a < 3; ++a) {
-    in[a] = input_coord(g, a, out[a + 1], kk[a]);
+    in[a] = input_coord(g, a, out[a + 1], rule.c[a]);
     if (in[a] < 0) return -1;
   }
   return encode_key(out[0], in[0], in[1], in[2], g.in_shape);
