@@ -1,4 +1,5 @@
-// sparse_kernel_map CPU kernel: multi-threaded (at::parallel_for), 64-bit keys, no dense table.
+// sparse_kernel_map CPU kernel: multi-threaded (at::parallel_for), 64-bit keys, no dense table of
+// the grid.
 //
 //   1. (parallel over row chunks) check every coords row against batch_size / spatial_shape, key
 //      it on the input grid and insert it into an open-addressing hash table key -> smallest row
@@ -6,13 +7,18 @@
 //   2. duplicates: a row whose key maps to a smaller row repeats a site. Mode 0 raises (first such
 //      row); modes 1 / 2 chain the repeats after their first row, in row order.
 //   3. output sites: mode 0 = the input rows. Modes 1 / 2: (parallel over input chunks) every
-//      (input, offset) pair's output key goes into a second hash set; its keys, sorted ascending
-//      (chunks sorted in parallel, then merged), are the output sites.
-//   4. pairs, offset-major: (parallel over output chunks) for each offset k and each output row of
-//      the chunk in order, the input key it reads is looked up in the table of step 1; a chunk
-//      keeps its pairs per k, a prefix sum over (k, chunk) places them. With the order of the
-//      contract (k ascending, then output row, then input row) fixed by construction, the result
-//      is the same for any thread count; the tables' slot layout may vary, their content does not.
+//      output site reached from a (first) input row goes into a second hash set; its keys, sorted
+//      ascending (chunks sorted in parallel, then merged), are the output sites, and the set maps
+//      each key to its output row.
+//   4. slots [K, M] (int32, k-major, like spconv's indice_pairs): slot (k, o) = the (first) input
+//      row output row o reads through offset k, or -1. Mode 0 looks up only half of the offsets
+//      (k and K-1-k mirror each other) and fills both; modes 1 / 2 enumerate each input's
+//      (offset, output site) pairs, so nothing is looked up in vain. One writer per slot.
+//   5. pairs: the slots in order (k, then output row), each followed by the repeats of its input
+//      site in row order, in blocks of output rows: count, prefix sum, write.
+// The order of the contract (k, then output row, then input row) comes from the slot layout, so
+// the result is the same for any thread count; the tables' slot layout may vary, their content
+// does not.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
@@ -20,6 +26,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "sparse_kernel_map/sparse_kernel_map_check.h"
@@ -76,6 +83,13 @@ class KeyTable {
     }
   }
 
+  // Sets the row of a key already in the table.
+  void set_row(int64_t key, int32_t row) {
+    uint64_t s = hash_slot(key, mask_);
+    while (keys_[s] != key) s = (s + 1) & mask_;
+    rows_[s] = row;
+  }
+
   // Every key in the table (any order).
   std::vector<int64_t> keys() const {
     const int64_t slots = static_cast<int64_t>(mask_ + 1), chunks = num_chunks(slots, kSlotChunk);
@@ -106,20 +120,39 @@ class KeyTable {
   std::vector<int32_t> rows_;
 };
 
-// Sorts distinct keys ascending: chunks sorted in parallel, then merged pairwise in parallel.
-void parallel_sort(std::vector<int64_t>& v) {
+// LSD radix sort of v[0, n) (non-negative keys below 2^bits), 11 bits per pass; tmp: n slots.
+void radix_sort(int64_t* v, int64_t n, int bits, int64_t* tmp) {
+  constexpr int kDigit = 11;
+  int64_t* src = v;
+  int64_t* dst = tmp;
+  std::vector<int64_t> count(size_t(1) << kDigit);
+  for (int shift = 0; shift < bits; shift += kDigit) {
+    std::fill(count.begin(), count.end(), 0);
+    for (int64_t i = 0; i < n; ++i) ++count[(src[i] >> shift) & ((1 << kDigit) - 1)];
+    int64_t sum = 0;
+    for (auto& c : count) {
+      const int64_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (int64_t i = 0; i < n; ++i) dst[count[(src[i] >> shift) & ((1 << kDigit) - 1)]++] = src[i];
+    std::swap(src, dst);
+  }
+  if (src != v) std::memcpy(v, src, n * sizeof(int64_t));
+}
+
+// Sorts distinct non-negative keys below 2^bits ascending: parts radix-sorted in parallel, then
+// merged pairwise in parallel.
+void parallel_sort(std::vector<int64_t>& v, int bits) {
   const int64_t n = static_cast<int64_t>(v.size());
   const int64_t parts = std::min<int64_t>(at::get_num_threads(), std::max<int64_t>(1, n / 16384));
-  if (parts <= 1) {
-    std::sort(v.begin(), v.end());
-    return;
-  }
+  std::vector<int64_t> tmp(n);
   std::vector<int64_t> bounds(parts + 1);
   for (int64_t p = 0; p <= parts; ++p) bounds[p] = n * p / parts;
   at::parallel_for(0, parts, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t p = begin; p < end; ++p) std::sort(v.begin() + bounds[p], v.begin() + bounds[p + 1]);
+    for (int64_t p = begin; p < end; ++p)
+      radix_sort(v.data() + bounds[p], bounds[p + 1] - bounds[p], bits, tmp.data() + bounds[p]);
   });
-  std::vector<int64_t> tmp(n);
   for (int64_t width = 1; width < parts; width *= 2) {
     const int64_t merges = (parts + 2 * width - 1) / (2 * width);
     at::parallel_for(0, merges, 1, [&](int64_t begin, int64_t end) {
@@ -206,14 +239,29 @@ void axis_outputs(const Geometry& g, int a, int64_t i, std::vector<int64_t>& out
   }
 }
 
-// Step 3 (modes 1, 2): the sorted distinct output keys reached from the (first rows of the)
-// input sites.
-std::vector<int64_t> output_keys(const int32_t* coords, int64_t n, const Geometry& g,
-                                 const std::vector<int32_t>& next_dup, const KeyTable& in_table,
-                                 const std::vector<int64_t>& in_keys) {
+// Calls f(k, output key) for every output site input row i reaches (modes 1, 2), k ascending.
+// ax: per-axis scratch lists.
+template <typename F>
+void for_each_output(const int32_t* coords, int64_t i, const Geometry& g, std::vector<int64_t> (&ax)[3], F f) {
+  for (int a = 0; a < 3; ++a) axis_outputs(g, a, coords[4 * i + 1 + a], ax[a]);
+  const int64_t b = coords[4 * i];
+  for (size_t z = 0; z < ax[0].size(); z += 2)
+    for (size_t y = 0; y < ax[1].size(); y += 2)
+      for (size_t x = 0; x < ax[2].size(); x += 2) {
+        const int64_t k = (ax[0][z] * g.kernel[1] + ax[1][y]) * g.kernel[2] + ax[2][x];
+        f(k, encode_key(b, ax[0][z + 1], ax[1][y + 1], ax[2][x + 1], g.out_shape));
+      }
+}
+
+// Step 3 (modes 1, 2): the output sites reached from the first rows of the input sites: their
+// keys sorted ascending, and a table key -> output row.
+struct OutputSites {
+  std::vector<int64_t> keys;
+  std::unique_ptr<KeyTable> rows;
+};
+
+OutputSites output_sites(const int32_t* coords, int64_t n, const Geometry& g, const std::vector<uint8_t>& first) {
   const int64_t chunks = num_chunks(n, kRowChunk);
-  const bool dups = !next_dup.empty();
-  auto is_first = [&](int64_t i) { return !dups || in_table.find(in_keys[i]) == i; };
   // Count the candidates first to size the set (at most half full).
   std::vector<int64_t> counts(chunks, 0);
   at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
@@ -221,7 +269,7 @@ std::vector<int64_t> output_keys(const int32_t* coords, int64_t n, const Geometr
     for (int64_t c = begin; c < end; ++c) {
       int64_t total = 0;
       for (int64_t i = c * kRowChunk, stop = std::min(n, i + kRowChunk); i < stop; ++i) {
-        if (!is_first(i)) continue;
+        if (!first[i]) continue;
         int64_t count = 1;
         for (int a = 0; a < 3 && count; ++a) {
           axis_outputs(g, a, coords[4 * i + 1 + a], ax[a]);
@@ -234,91 +282,103 @@ std::vector<int64_t> output_keys(const int32_t* coords, int64_t n, const Geometr
   });
   int64_t candidates = 0;
   for (int64_t c : counts) candidates += c;
-  KeyTable set(candidates, /*with_rows=*/false);
+  OutputSites out;
+  out.rows.reset(new KeyTable(candidates, /*with_rows=*/true));
+  KeyTable& set = *out.rows;
   at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
     std::vector<int64_t> ax[3];
-    for (int64_t c = begin; c < end; ++c) {
-      for (int64_t i = c * kRowChunk, stop = std::min(n, i + kRowChunk); i < stop; ++i) {
-        if (!is_first(i)) continue;
-        for (int a = 0; a < 3; ++a) axis_outputs(g, a, coords[4 * i + 1 + a], ax[a]);
-        const int64_t b = coords[4 * i];
-        for (size_t z = 0; z < ax[0].size(); z += 2)
-          for (size_t y = 0; y < ax[1].size(); y += 2)
-            for (size_t x = 0; x < ax[2].size(); x += 2)
-              set.insert(encode_key(b, ax[0][z + 1], ax[1][y + 1], ax[2][x + 1], g.out_shape), 0);
-      }
-    }
+    for (int64_t c = begin; c < end; ++c)
+      for (int64_t i = c * kRowChunk, stop = std::min(n, i + kRowChunk); i < stop; ++i)
+        if (first[i]) for_each_output(coords, i, g, ax, [&](int64_t, int64_t key) { set.insert(key, kNoRow); });
   });
-  std::vector<int64_t> keys = set.keys();
-  parallel_sort(keys);
-  return keys;
+  out.keys = set.keys();
+  parallel_sort(out.keys, key_bits(g.batch, g.out_shape));
+  const int64_t m = static_cast<int64_t>(out.keys.size());
+  at::parallel_for(0, m, kRowChunk, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) set.set_row(out.keys[o], static_cast<int32_t>(o));
+  });
+  return out;
 }
 
-// Step 4: pairs in the contract's order. out_site(o, site) writes output row o's (b, z, y, x).
-template <typename OutSite>
-std::tuple<at::Tensor, at::Tensor, at::Tensor> build_pairs(const Geometry& g, int64_t num_out, OutSite out_site,
-                                                           const KeyTable& table, const std::vector<int32_t>& next_dup,
-                                                           const at::TensorOptions& opts) {
-  const int64_t K = g.num_offsets, chunks = num_chunks(num_out, kOutChunk);
-  // Per chunk: its pairs (in, out) grouped by k, and the count of each k.
-  std::vector<std::vector<int32_t>> ins(chunks), outs(chunks);
-  std::vector<int64_t> counts(chunks * K, 0);   // [chunk][k]
-  const bool dups = !next_dup.empty();
-  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
-    std::vector<int64_t> sites;
+// Step 4, mode 0: slots [K, N] (k-major): slots[k * N + o] = the input row output row o reads
+// through offset k, or -1. Offsets mirror each other (k and K-1-k displace by opposite vectors;
+// the kernel is odd), so only k < K/2 is looked up: a pair (i, o, k) gives (o, i, K-1-k). The
+// centre offset pairs every site with itself. Each slot has one writer.
+void fill_slots_submanifold(const int32_t* coords, int64_t n, const Geometry& g, const KeyTable& table,
+                            int32_t* slots) {
+  const int64_t K = g.num_offsets, half = K / 2;
+  at::parallel_for(0, num_chunks(n, kOutChunk), 1, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
-      const int64_t first = c * kOutChunk, stop = std::min(num_out, first + kOutChunk);
-      sites.resize(4 * (stop - first));
-      for (int64_t o = first; o < stop; ++o) out_site(o, &sites[4 * (o - first)]);
-      auto& in = ins[c];
-      auto& out = outs[c];
-      for (int64_t k = 0; k < K; ++k) {
-        const size_t before = in.size();
+      const int64_t first = c * kOutChunk, stop = std::min(n, first + kOutChunk);
+      for (int64_t o = first; o < stop; ++o) slots[half * n + o] = static_cast<int32_t>(o);
+      for (int64_t k = 0; k < half; ++k) {
         const OffsetRule rule = offset_rule(g, k);
+        int32_t* mine = slots + k * n;
+        int32_t* mirror = slots + (K - 1 - k) * n;
         for (int64_t o = first; o < stop; ++o) {
-          const int64_t key = input_key(g, &sites[4 * (o - first)], rule);
-          if (key < 0) continue;
-          int32_t r = table.find(key);
-          while (r >= 0) {
-            in.push_back(r);
-            out.push_back(static_cast<int32_t>(o));
-            r = dups ? next_dup[r] : -1;
-          }
+          const int64_t site[4] = {coords[4 * o], coords[4 * o + 1], coords[4 * o + 2], coords[4 * o + 3]};
+          const int64_t key = input_key(g, site, rule);
+          const int32_t i = key < 0 ? -1 : table.find(key);
+          mine[o] = i;
+          if (i >= 0) mirror[i] = static_cast<int32_t>(o);
         }
-        counts[c * K + k] = static_cast<int64_t>(in.size() - before);
       }
     }
   });
-  // Place each (k, chunk) block: offsets k-major, chunks in order within k.
-  std::vector<int64_t> place(chunks * K);
+}
+
+// Step 4, modes 1 / 2: slots [K, M]: slots[k * M + o] = the first input row reaching output row o
+// through offset k, or -1. Given (k, o) the input site is determined, so each slot has at most
+// one first row: one writer.
+void fill_slots_strided(const int32_t* coords, int64_t n, const Geometry& g, const std::vector<uint8_t>& first,
+                        const KeyTable& out_rows, int64_t m, int32_t* slots) {
+  at::parallel_for(0, num_chunks(n, kRowChunk), 1, [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> ax[3];
+    for (int64_t c = begin; c < end; ++c)
+      for (int64_t i = c * kRowChunk, stop = std::min(n, i + kRowChunk); i < stop; ++i)
+        if (first[i])
+          for_each_output(coords, i, g, ax, [&](int64_t k, int64_t key) {
+            slots[k * m + out_rows.find(key)] = static_cast<int32_t>(i);
+          });
+  });
+}
+
+// Step 5: the pairs of slots [K, M] in order (k, output row, then the input rows of a repeated
+// site through next_dup), in blocks of kOutChunk output rows: count, place, write.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> emit_pairs(const int32_t* slots, int64_t K, int64_t m,
+                                                          const std::vector<int32_t>& next_dup,
+                                                          const at::TensorOptions& opts) {
+  const int64_t per_k = num_chunks(m, kOutChunk), blocks = K * per_k;
+  const bool dups = !next_dup.empty();
+  auto chain = [&](int32_t r) { return dups ? next_dup[r] : -1; };
+  std::vector<int64_t> place(blocks + 1, 0);
+  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t blk = begin; blk < end; ++blk) {
+      const int64_t k = blk / per_k, first = (blk % per_k) * kOutChunk, stop = std::min(m, first + kOutChunk);
+      int64_t count = 0;
+      for (int64_t o = first; o < stop; ++o)
+        for (int32_t r = slots[k * m + o]; r >= 0; r = chain(r)) ++count;
+      place[blk + 1] = count;
+    }
+  });
+  for (int64_t blk = 0; blk < blocks; ++blk) place[blk + 1] += place[blk];
+  const int64_t total = place[blocks];
+  TORCH_CHECK(total <= kMaxInt32, kOp, ": ", total, " pairs exceed 2^31 - 1 (int32 indices)");
   auto offset_ptr = at::empty({K + 1}, opts);
   int32_t* ptr = offset_ptr.data_ptr<int32_t>();
-  int64_t total = 0;
-  for (int64_t k = 0; k < K; ++k) {
-    TORCH_CHECK(total <= kMaxInt32, kOp, ": more than 2^31 - 1 pairs (int32 indices)");
-    ptr[k] = static_cast<int32_t>(total);
-    for (int64_t c = 0; c < chunks; ++c) {
-      place[c * K + k] = total;
-      total += counts[c * K + k];
-    }
-  }
-  TORCH_CHECK(total <= kMaxInt32, kOp, ": ", total, " pairs exceed 2^31 - 1 (int32 indices)");
-  ptr[K] = static_cast<int32_t>(total);
+  for (int64_t k = 0; k <= K; ++k) ptr[k] = static_cast<int32_t>(place[k * per_k]);
   auto in_index = at::empty({total}, opts), out_index = at::empty({total}, opts);
   int32_t* I = in_index.data_ptr<int32_t>();
   int32_t* O = out_index.data_ptr<int32_t>();
-  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; ++c) {
-      int64_t from = 0;
-      for (int64_t k = 0; k < K; ++k) {
-        const int64_t n = counts[c * K + k];
-        if (n == 0) continue;
-        std::memcpy(I + place[c * K + k], ins[c].data() + from, n * sizeof(int32_t));
-        std::memcpy(O + place[c * K + k], outs[c].data() + from, n * sizeof(int32_t));
-        from += n;
-      }
-      std::vector<int32_t>().swap(ins[c]);
-      std::vector<int32_t>().swap(outs[c]);
+  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t blk = begin; blk < end; ++blk) {
+      const int64_t k = blk / per_k, first = (blk % per_k) * kOutChunk, stop = std::min(m, first + kOutChunk);
+      int64_t at = place[blk];
+      for (int64_t o = first; o < stop; ++o)
+        for (int32_t r = slots[k * m + o]; r >= 0; r = chain(r)) {
+          I[at] = r;
+          O[at++] = static_cast<int32_t>(o);
+        }
     }
   });
   return {in_index, out_index, offset_ptr};
@@ -330,33 +390,42 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> forward_cpu(
   const Geometry g = check_args(coords_in, spatial_shape, batch_size, kernel_size, stride, padding, dilation, mode);
   TORCH_CHECK(coords_in.device().is_cpu(), kOp, ": coords must be a CPU tensor here, got ", coords_in.device());
   const auto coords = coords_in.contiguous();
-  const int64_t n = coords.size(0);
+  const int64_t n = coords.size(0), K = g.num_offsets;
   const int32_t* C = coords.data_ptr<int32_t>();
   const auto opts = coords.options().dtype(at::kInt);
   KeyTable table(n, /*with_rows=*/true);
   const std::vector<int64_t> keys = key_rows(C, n, g, table);
   const std::vector<int32_t> next_dup = duplicate_chains(C, keys, g, table);
+  at::Tensor out_coords;
+  std::vector<int32_t> slots;
   if (g.mode == kSubmanifold) {
-    auto out_site = [&](int64_t o, int64_t* site) {
-      for (int j = 0; j < 4; ++j) site[j] = C[4 * o + j];
-    };
-    auto pairs = build_pairs(g, n, out_site, table, next_dup, opts);
-    return {coords.clone(), std::get<0>(pairs), std::get<1>(pairs), std::get<2>(pairs)};
+    out_coords = coords.clone();
+    TORCH_CHECK(K * n <= (int64_t(1) << 40), kOp, ": kernel volume * N = ", K * n, " is too large");
+    slots.assign(static_cast<size_t>(K * n), -1);
+    fill_slots_submanifold(C, n, g, table, slots.data());
+  } else {
+    std::vector<uint8_t> first(n, 1);   // the first row of each site (the others chain after it)
+    if (!next_dup.empty())
+      at::parallel_for(0, n, kRowChunk, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) first[i] = table.find(keys[i]) == i;
+      });
+    const OutputSites sites = output_sites(C, n, g, first);
+    const int64_t m = static_cast<int64_t>(sites.keys.size());
+    TORCH_CHECK(m <= kMaxInt32, kOp, ": ", m, " output sites exceed 2^31 - 1 (int32 indices)");
+    out_coords = at::empty({m, 4}, opts);
+    int32_t* OC = out_coords.data_ptr<int32_t>();
+    at::parallel_for(0, m, kRowChunk, [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o) {
+        int64_t site[4];
+        decode_key(sites.keys[o], g.out_shape, site);
+        for (int j = 0; j < 4; ++j) OC[4 * o + j] = static_cast<int32_t>(site[j]);
+      }
+    });
+    TORCH_CHECK(K * m <= (int64_t(1) << 40), kOp, ": kernel volume * output sites = ", K * m, " is too large");
+    slots.assign(static_cast<size_t>(K * m), -1);
+    fill_slots_strided(C, n, g, first, *sites.rows, m, slots.data());
   }
-  const std::vector<int64_t> out_keys = output_keys(C, n, g, next_dup, table, keys);
-  const int64_t m = static_cast<int64_t>(out_keys.size());
-  TORCH_CHECK(m <= kMaxInt32, kOp, ": ", m, " output sites exceed 2^31 - 1 (int32 indices)");
-  auto out_coords = at::empty({m, 4}, opts);
-  int32_t* OC = out_coords.data_ptr<int32_t>();
-  at::parallel_for(0, m, kRowChunk, [&](int64_t begin, int64_t end) {
-    for (int64_t o = begin; o < end; ++o) {
-      int64_t site[4];
-      decode_key(out_keys[o], g.out_shape, site);
-      for (int j = 0; j < 4; ++j) OC[4 * o + j] = static_cast<int32_t>(site[j]);
-    }
-  });
-  auto out_site = [&](int64_t o, int64_t* site) { decode_key(out_keys[o], g.out_shape, site); };
-  auto pairs = build_pairs(g, m, out_site, table, next_dup, opts);
+  auto pairs = emit_pairs(slots.data(), K, out_coords.size(0), next_dup, opts);
   return {out_coords, std::get<0>(pairs), std::get<1>(pairs), std::get<2>(pairs)};
 }
 
