@@ -46,8 +46,9 @@ def lookup_op(out_coords, sorted_keys, attrs, **kw):
     return res.outputs["lo"], res.outputs["count"], res.report
 
 
-def pipeline(coords, shape, batch, kernel, stride, padding, dilation, mode, **kw):
-    """The NPU binding's steps, with the two Ascend C ops run under the harness."""
+def pipeline(coords, shape, batch, kernel, stride, padding, dilation, mode, steps=None, **kw):
+    """The NPU binding's steps, with the two Ascend C ops run under the harness; the torch steps
+    in Python, or with `steps` (the `binding_steps` fixture) the binding's own C++ ones."""
     attrs = dict(zip(ATTRS, (list(shape), batch, list(kernel), list(stride), list(padding), list(dilation), mode)))
     K = kernel[0] * kernel[1] * kernel[2]
     N = coords.shape[0]
@@ -61,6 +62,8 @@ def pipeline(coords, shape, batch, kernel, stride, padding, dilation, mode, **kw
     sorted_keys, perm = torch.sort(in_keys, stable=True)
     if mode == 0:
         out_coords = coords.clone()
+    elif steps is not None:
+        out_coords = steps.sites(cand, out_shape(shape, kernel, stride, padding, dilation, mode))
     else:
         uniq = torch.unique(cand[cand >= 0])
         Oz, Oy, Ox = out_shape(shape, kernel, stride, padding, dilation, mode)
@@ -72,6 +75,9 @@ def pipeline(coords, shape, batch, kernel, stride, padding, dilation, mode, **kw
         reports.append(report)
     else:
         lo = count = torch.zeros(K, M, dtype=torch.int32)
+    if steps is not None:
+        in_index, out_index, offset_ptr = steps.expand(lo, count, perm)
+        return (out_coords, in_index, out_index, offset_ptr), reports
     per_k = count.sum(1, dtype=torch.int64)
     offset_ptr = torch.cat([torch.zeros(1, dtype=torch.int64), per_k.cumsum(0)]).to(torch.int32)
     flat = count.reshape(-1).long()
@@ -87,12 +93,35 @@ def pipeline(coords, shape, batch, kernel, stride, padding, dilation, mode, **kw
 
 def check(args, **kw):
     got, reports = pipeline(*args, **kw)
+    assert all(t.dtype == torch.int32 for t in got)
     want = sparse_kernel_map_reference(*args)
     for name, a, b in zip(("out_coords", "in_index", "out_index", "offset_ptr"), got, want):
         assert torch.equal(a, b.to(torch.int32)), f"{name} differs"
     for r in reports:
         assert r["ub_peak_max"] <= r["ub_limit_bytes"]
     return got, reports
+
+
+@pytest.fixture(scope="module")
+def binding_steps():
+    """kernels/sparse_kernel_map/sparse_kernel_map_device_steps.h (the NPU binding's torch steps)
+    compiled for the CPU."""
+    from torch.utils import cpp_extension
+    src = """
+#include "sparse_kernel_map/sparse_kernel_map_device_steps.h"
+at::Tensor sites(const at::Tensor& cand, std::vector<int64_t> out_shape) {
+  return ascend_ops::sparse_kernel_map::output_sites(cand, out_shape.data());
+}
+std::vector<at::Tensor> expand(const at::Tensor& lo, const at::Tensor& count, const at::Tensor& perm) {
+  auto t = ascend_ops::sparse_kernel_map::expand_pairs(lo, count, perm);
+  return {std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+}
+"""
+    try:
+        return cpp_extension.load_inline("ascend_kit_skm_device_steps", cpp_sources=src, functions=["sites", "expand"],
+                                         extra_include_paths=[os.path.join(OP_DIR, "..")], extra_cflags=["-O1"])
+    except Exception as e:  # no compiler / ninja
+        pytest.skip(f"could not build the binding steps with torch.utils.cpp_extension: {e}")
 
 
 CASES = ["small", "submanifold", "submanifold_dilated", "per_axis", "transposed", "transposed_per_axis", "dense",
@@ -133,3 +162,9 @@ def test_rows_outside_the_grid_are_flagged():
     in_keys, cand, _ = keys_op(bad, attrs, core_num=3)
     assert (in_keys < 0).nonzero().squeeze(1).tolist() == [5, 9]
     assert (cand[:, [5, 9]] == -1).all()
+
+
+@pytest.mark.parametrize("name", ["small", "submanifold", "per_axis", "transposed_per_axis", "huge_grid", "empty"])
+def test_binding_steps_match_reference(name, binding_steps):
+    """The NPU binding's C++ torch steps (unique / decode, pair expansion) between the Ascend C ops."""
+    check(case.cases()[name]("cpu"), steps=binding_steps, core_num=4)
