@@ -3,7 +3,7 @@
 // entry), then the Ascend C operators through aclnn:
 //   SparseGather(features as words, index int32) -> out [P, C]                (any float dtype)
 //   SparseScatterAdd(values f32|f16, order int32, row_ptr int32) -> out [num_rows, C]
-//     with order = argsort(index, stable) and row_ptr = searchsorted(sorted index, 0..num_rows):
+//     with order = the pairs sorted by (row, pair) and row_ptr = where each row starts in it:
 //     every output row is summed in pair order on one core (deterministic); bfloat16 values are
 //     summed in float32 (converted before, rounded once after).
 //   sparse_max_pool: aten ops on the NPU (amax / amin scatter_reduce: order-independent, so
@@ -77,10 +77,12 @@ at::Tensor scatter_add(const at::Tensor& values, const at::Tensor& index32, int6
   auto out = at::empty({num_rows, C}, vals.options());
   if (out.numel() == 0) return out.to(values.scalar_type());
   if (P == 0) return out.zero_().to(values.scalar_type());
-  const auto sorted = at::sort(index32, /*stable=*/true, /*dim=*/0, /*descending=*/false);
-  const auto order = std::get<1>(sorted).to(at::kInt).contiguous();
-  const auto row_ptr = at::searchsorted(std::get<0>(sorted), at::arange(num_rows + 1, index32.options()),
-                                        /*out_int32=*/true, /*right=*/false).contiguous();
+  // Pairs sorted by (row, pair number): unique int64 keys row * P + p (< 2^62), so any sort
+  // gives pair order inside a row; row r's pairs start where the keys reach r * P.
+  const auto keys = std::get<0>(at::sort(index32.to(at::kLong) * P + at::arange(P, index32.options().dtype(at::kLong))));
+  const auto order = keys.remainder(P).to(at::kInt).contiguous();
+  const auto row_ptr = at::searchsorted(keys, at::arange(num_rows + 1, keys.options()) * P, /*out_int32=*/true,
+                                        /*right=*/false).contiguous();
   npu::call_aclnn("aclnnSparseScatterAdd", vals, order, row_ptr, out);
   return out.to(values.scalar_type());
 }

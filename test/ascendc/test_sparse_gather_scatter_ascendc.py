@@ -3,8 +3,9 @@ profiles, several core counts) against the pure-PyTorch references, chained the 
 binding (kernels/sparse_gather_scatter/sparse_gather_scatter_npu.cpp) chains them:
 
   sparse_gather(features, index)          SparseGather(features as words, index int32)
-  sparse_scatter_add(values, index, R)    order = argsort(index, stable), row_ptr = searchsorted(sorted
-                                          index, 0..R) -> SparseScatterAdd(values, order, row_ptr)
+  sparse_scatter_add(values, index, R)    keys = sort(index * P + p): order = keys % P, row_ptr =
+                                          searchsorted(keys, r * P for r in 0..R)
+                                          -> SparseScatterAdd(values, order, row_ptr)
                                           (bfloat16 summed as float32, rounded once)
   sparse_max_pool_backward                the winners on aten, their gradients summed per input row by
                                           SparseScatterAdd
@@ -38,9 +39,12 @@ def run_gather(features, index, check_coverage=True, **kw):
 
 
 def csr(index, num_rows):
-    """(order int32, row_ptr int32 [num_rows + 1]): the pairs stably sorted by row, as the binding builds them."""
-    s, order = torch.sort(index.int(), stable=True)
-    return order.int(), torch.searchsorted(s, torch.arange(num_rows + 1, dtype=torch.int32)).int()
+    """(order int32, row_ptr int32 [num_rows + 1]): the pairs sorted by (row, pair number), as the
+    binding builds them (unique int64 keys, so the sort need not be stable)."""
+    P = index.shape[0]
+    keys = torch.sort(index.long() * P + torch.arange(P)).values
+    order = keys.remainder(max(P, 1)).int()
+    return order, torch.searchsorted(keys, torch.arange(num_rows + 1) * P, out_int32=True)
 
 
 def run_scatter_add(values, index, num_rows, **kw):
