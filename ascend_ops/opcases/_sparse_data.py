@@ -68,7 +68,7 @@ def lidar_frame_coords(target, batch_index=0, seed=0, azimuth_steps=400, objects
                                                                                         dtype=torch.float64))
     ok = torch.isfinite(t) & (vox >= 0).all(1) & (vox < torch.tensor(KITTI_SHAPE)).all(1)
     vox = vox[ok].long()
-    Z, Y, X = KITTI_SHAPE
+    _, Y, X = KITTI_SHAPE
     keys = torch.unique((vox[:, 0] * Y + vox[:, 1]) * X + vox[:, 2])
     if keys.numel() > target:
         keys = keys[torch.randperm(keys.numel(), generator=g)[:target]].sort().values

@@ -64,8 +64,8 @@ def sparse_max_pool_reference(features, in_index, out_index, num_out):
     if features.shape[0]:   # gathered in the accumulation dtype: float16 gradients summed in float32
         ct = sum_dtype(features.dtype)
         picked = features.to(ct).gather(0, rows).to(features.dtype)
-    else:
-        picked = features.new_zeros(num_out, features.shape[1])
+    else:   # no input row: all outputs are 0 (the empty sum keeps features in the graph)
+        picked = features.new_zeros(num_out, features.shape[1]) + features.sum()
     return torch.where(has_pair, picked, torch.zeros((), dtype=features.dtype, device=features.device))
 
 

@@ -124,6 +124,44 @@ cpu_row_scatter::Plan plan_by_row(const Index* rows, int64_t P, int64_t num_rows
   return plan;
 }
 
+// Index arrays made of a few strictly increasing runs (a kernel map's pairs: offset-major, each
+// offset's output rows ascending and distinct) are scattered run by run: inside a run every row
+// appears once, so its pairs are added in parallel without conflicts, and the runs are added in
+// order, so each row still sums its pairs in pair order (the same result as the block plan,
+// for any thread count) without bucketing the pairs first.
+constexpr int64_t kMaxRuns = 128;
+
+// Starts of the strictly increasing runs of index[0 .. P), plus P at the end.
+template <typename Index>
+std::vector<int64_t> increasing_runs(const Index* index, int64_t P) {
+  std::vector<int64_t> starts{0};
+  for (int64_t p = 1; p < P; ++p) {
+    if (index[p] <= index[p - 1]) {
+      starts.push_back(p);
+      if (static_cast<int64_t>(starts.size()) > kMaxRuns + 1) break;   // too many: the block plan
+    }
+  }
+  starts.push_back(P);
+  return starts;
+}
+
+template <typename scalar_t, typename Index>
+void scatter_add_runs(const scalar_t* V, const Index* I, const std::vector<int64_t>& runs, int64_t num_rows,
+                      int64_t C, at::Tensor& out) {
+  using A = acc_t<scalar_t>;
+  constexpr bool kInPlace = std::is_same<scalar_t, A>::value;
+  at::Tensor acc = kInPlace ? out : at::empty({num_rows, C}, out.options().dtype(c10::CppTypeToScalarType<A>::value));
+  acc.zero_();
+  A* O = acc.data_ptr<A>();
+  const int64_t grain = std::max<int64_t>(1, kCopyGrainBytes / std::max<int64_t>(1, C * int64_t(sizeof(A))));
+  for (size_t r = 0; r + 1 < runs.size(); ++r) {
+    at::parallel_for(runs[r], runs[r + 1], grain, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; ++p) add_row(O + static_cast<int64_t>(I[p]) * C, V + p * C, C);
+    });
+  }
+  if constexpr (!kInPlace) out.copy_(acc);
+}
+
 // values [P, C] (contiguous, index values checked) -> out [num_rows, C], out[r] = sum of
 // values[p] with index[p] == r, in pair order; out has values' dtype.
 at::Tensor scatter_add_rows(const at::Tensor& values, const at::Tensor& index, int64_t num_rows) {
@@ -133,6 +171,13 @@ at::Tensor scatter_add_rows(const at::Tensor& values, const at::Tensor& index, i
   if (P == 0) return out.zero_();
   AT_DISPATCH_INDEX_TYPES(index.scalar_type(), "sparse_scatter_add_plan", [&] {
     const index_t* I = index.data_ptr<index_t>();
+    const auto runs = increasing_runs(I, P);
+    if (static_cast<int64_t>(runs.size()) - 1 <= kMaxRuns) {
+      AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, values.scalar_type(), "sparse_scatter_add_runs", [&] {
+        scatter_add_runs(values.data_ptr<scalar_t>(), I, runs, num_rows, C, out);
+      });
+      return;
+    }
     const auto plan = plan_by_row(I, P, num_rows, C);
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, values.scalar_type(), "sparse_scatter_add_cpu", [&] {
       using A = acc_t<scalar_t>;
