@@ -58,11 +58,14 @@ at::Tensor gather_rows(const at::Tensor& src, const at::Tensor& index) {
     const index_t* I = index.data_ptr<index_t>();
     at::parallel_for(0, P, grain, [&](int64_t begin, int64_t end) {
       switch (row_bytes) {   // fixed sizes: the copy is inlined as vector moves
+        case 8: return copy_rows<8>(S, I, begin, end, row_bytes, O);
+        case 16: return copy_rows<16>(S, I, begin, end, row_bytes, O);   // the first layer's C = 4 float32
         case 32: return copy_rows<32>(S, I, begin, end, row_bytes, O);
         case 64: return copy_rows<64>(S, I, begin, end, row_bytes, O);
         case 128: return copy_rows<128>(S, I, begin, end, row_bytes, O);
         case 256: return copy_rows<256>(S, I, begin, end, row_bytes, O);
         case 512: return copy_rows<512>(S, I, begin, end, row_bytes, O);
+        case 1024: return copy_rows<1024>(S, I, begin, end, row_bytes, O);
         default: return copy_rows<0>(S, I, begin, end, row_bytes, O);
       }
     });
