@@ -88,6 +88,22 @@ def test_gather_real_case_tiles():
     assert report["imbalance"]["elements_written"] < 0.05
 
 
+def test_gather_runs_of_consecutive_rows():
+    """Runs of consecutive source rows (one DMA each), broken by a repeat, a gap, a bad entry and
+    the end of the features."""
+    f, _ = random_pairs(40, 1, 6, torch.float16, seed=9)
+    index = torch.tensor(list(range(10, 25)) + [24, 24, 3, 4, 5, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39] +
+                         list(range(0, 40)), dtype=torch.int32)
+    for core_num in (1, 4):
+        out, _ = run_gather(f, index, core_num=core_num)
+        assert torch.equal(out, sparse_gather_reference(f, index))
+    bad = index.clone()
+    bad[5] = 40
+    out, _ = run_gather(f, bad, check_coverage=False, core_num=2)
+    keep = torch.arange(index.numel()) != 5
+    assert torch.equal(out[keep], f[index.long()][keep])
+
+
 def test_gather_skips_bad_index_without_reading_out_of_bounds():
     """Entries outside [0, N) are skipped (the harness raises on any out-of-bounds GM read); the
     other rows are still gathered."""

@@ -3,9 +3,9 @@
 //
 // SparseGather (out[p] = features[index[p]], rows moved as words): the P pairs go to
 // min(coreNum, P) vector cores, core i a contiguous balanced range; each core walks its range
-// in tiles of tileRows pairs: the tile's index values come in with one DataCopyPad, each source
-// row with one DataCopyPad (GM -> UB, rows 32 B aligned in UB), and the tile leaves with one
-// DataCopyPad of tileRows rows (UB -> GM, contiguous in GM).
+// in tiles of tileRows pairs: the tile's index values come in with one DataCopyPad, each run of
+// consecutive source rows with one DataCopyPad (GM -> UB, rows 32 B aligned in UB), and the tile
+// leaves with one DataCopyPad of tileRows rows (UB -> GM, contiguous in GM).
 //
 // SparseScatterAdd (out[r] = sum of values[order[j]] for row_ptr[r] <= j < row_ptr[r + 1]; the
 // binding passes the pairs sorted by (row, pair number) as order, and row_ptr = the CSR
