@@ -185,3 +185,14 @@ def test_max_pool_backward_composition_matches_reference():
     x = features.clone().requires_grad_()
     (want,) = torch.autograd.grad(sparse_max_pool_reference(x, in_index, out_index, num_out), x, grad)
     torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_wide_rows_few_rows_per_tile(profile):
+    """C = 3000 float32 (12 kB rows): a handful of rows per UB tile, several tiles per core."""
+    f, index = random_pairs(40, 120, 3000, torch.float32, seed=10, rows=40)
+    out, report = run_gather(f, index, profile=profile, core_num=2)
+    assert torch.equal(out, sparse_gather_reference(f, index))
+    summed, report2 = run_scatter_add(out, index, 40, profile=profile, core_num=2)
+    assert torch.equal(summed, sparse_scatter_add_reference(out, index, 40))
+    assert max(report["ub_peak_max"], report2["ub_peak_max"]) <= report["ub_limit_bytes"]
