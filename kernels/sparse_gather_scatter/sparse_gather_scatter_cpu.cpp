@@ -128,10 +128,11 @@ cpu_row_scatter::Plan plan_by_row(const Index* rows, int64_t P, int64_t num_rows
 }
 
 // Index arrays made of a few strictly increasing runs (a kernel map's pairs: offset-major, each
-// offset's output rows ascending and distinct) are scattered run by run: inside a run every row
-// appears once, so its pairs are added in parallel without conflicts, and the runs are added in
-// order, so each row still sums its pairs in pair order (the same result as the block plan,
-// for any thread count) without bucketing the pairs first.
+// offset's output rows ascending and distinct) need no bucketing: one parallel region over
+// blocks of OUTPUT rows, where the task owning rows [lo, hi) finds each run's pairs in that range
+// by binary search (the runs are sorted) and adds them run after run. Every row is summed by one
+// task, in run order = pair order (inside a run a row appears once): the same result as the
+// block plan, for any thread count, with one barrier per call.
 constexpr int64_t kMaxRuns = 128;
 
 // Starts of the strictly increasing runs of index[0 .. P), plus P at the end.
@@ -153,16 +154,32 @@ void scatter_add_runs(const scalar_t* V, const Index* I, const std::vector<int64
                       int64_t C, at::Tensor& out) {
   using A = acc_t<scalar_t>;
   constexpr bool kInPlace = std::is_same<scalar_t, A>::value;
-  at::Tensor acc = kInPlace ? out : at::empty({num_rows, C}, out.options().dtype(c10::CppTypeToScalarType<A>::value));
-  acc.zero_();
-  A* O = acc.data_ptr<A>();
-  const int64_t grain = std::max<int64_t>(1, kCopyGrainBytes / std::max<int64_t>(1, C * int64_t(sizeof(A))));
-  for (size_t r = 0; r + 1 < runs.size(); ++r) {
-    at::parallel_for(runs[r], runs[r + 1], grain, [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; ++p) add_row(O + static_cast<int64_t>(I[p]) * C, V + p * C, C);
-    });
-  }
-  if constexpr (!kInPlace) out.copy_(acc);
+  // float16 / bfloat16: float32 sums in a [num_rows, C] buffer rounded by one (vectorised) copy_
+  at::Tensor sums = kInPlace ? out : at::empty({num_rows, C}, out.options().dtype(c10::CppTypeToScalarType<A>::value));
+  A* S = sums.data_ptr<A>();
+  const int64_t block = cpu_row_scatter::block_rows_for(C);   // ~64 KiB of A per block
+  const int64_t nruns = static_cast<int64_t>(runs.size()) - 1;
+  at::parallel_for(0, (num_rows + block - 1) / block, 1, [&](int64_t b_begin, int64_t b_end) {
+    std::vector<int64_t> cursor(runs.begin(), runs.end() - 1);   // per run: first pair at or after lo
+    for (int64_t b = b_begin; b < b_end; ++b) {
+      const int64_t lo = b * block, hi = std::min(num_rows, lo + block);
+      A* acc = S + lo * C;
+      std::fill(acc, acc + (hi - lo) * C, A(0));
+      for (int64_t r = 0; r < nruns; ++r) {
+        const Index* first = I + (b == b_begin ? runs[r] : cursor[r]);
+        const Index* stop = I + runs[r + 1];
+        const Index* p0 = b == b_begin ? std::lower_bound(first, stop, lo, [](Index v, int64_t x) {
+          return static_cast<int64_t>(v) < x; }) : first;
+        const Index* p1 = std::lower_bound(p0, stop, hi, [](Index v, int64_t x) { return static_cast<int64_t>(v) < x; });
+        for (const Index* q = p0; q < p1; ++q) {
+          const int64_t p = q - I;
+          add_row(acc + (static_cast<int64_t>(*q) - lo) * C, V + p * C, C);
+        }
+        cursor[r] = p1 - I;
+      }
+    }
+  });
+  if constexpr (!kInPlace) out.copy_(sums);
 }
 
 // values [P, C] (contiguous, index values checked) -> out [num_rows, C], out[r] = sum of
