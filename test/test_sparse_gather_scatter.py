@@ -174,6 +174,24 @@ def test_bitwise_same_for_1_and_2_threads(name, dtype):
         assert torch.equal(runs[k][0], base[0]) and torch.equal(runs[k][1], base[1])
 
 
+@pytest.mark.parametrize("dtype", (torch.float32, torch.float16), ids=str)
+def test_run_shaped_index_across_row_blocks(dtype):
+    """A kernel map's index shape (27 strictly increasing runs) over 5000 rows at C = 64: the
+    run path's tasks own blocks of 256 rows and find each run's pairs by binary search; bitwise
+    the reference (pair-order sums) at 1 and 2 threads."""
+    g = torch.Generator().manual_seed(11)
+    index = torch.cat([torch.randperm(5000, generator=g)[:1500].sort().values for _ in range(27)]).to(torch.int32)
+    values = torch.randn(index.shape[0], 64, generator=g).to(dtype)
+    want = sparse_scatter_add_reference(values, index, 5003)
+    threads = torch.get_num_threads()
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            assert torch.equal(OPS.sparse_scatter_add(values, index, 5003), want)
+    finally:
+        torch.set_num_threads(threads)
+
+
 # ---- float64 gradcheck of the native path ---------------------------------------------------
 @pytest.mark.parametrize("name", NAMES)
 def test_gradcheck_native_float64(name, monkeypatch):

@@ -32,6 +32,9 @@ namespace ascend_ops {
 namespace sparse_gather_scatter {
 namespace {
 
+// Outputs of gather and scatter_add (and so of their backwards) take recycled memory
+// (common/cpu_buffer_cache.h, >= 1 MiB, ASCEND_OPS_CPU_BUFFER_CACHE_MB caps it, 0 disables):
+// a fresh 40 MB tensor costs more in page faults than the copy into it (~4x at P = 160k, C = 64).
 // Copy work per task: about 256 KiB (smaller inputs run on the calling thread).
 constexpr int64_t kCopyGrainBytes = int64_t{1} << 18;
 
@@ -55,11 +58,14 @@ at::Tensor gather_rows(const at::Tensor& src, const at::Tensor& index) {
     const index_t* I = index.data_ptr<index_t>();
     at::parallel_for(0, P, grain, [&](int64_t begin, int64_t end) {
       switch (row_bytes) {   // fixed sizes: the copy is inlined as vector moves
+        case 8: return copy_rows<8>(S, I, begin, end, row_bytes, O);
+        case 16: return copy_rows<16>(S, I, begin, end, row_bytes, O);   // the first layer's C = 4 float32
         case 32: return copy_rows<32>(S, I, begin, end, row_bytes, O);
         case 64: return copy_rows<64>(S, I, begin, end, row_bytes, O);
         case 128: return copy_rows<128>(S, I, begin, end, row_bytes, O);
         case 256: return copy_rows<256>(S, I, begin, end, row_bytes, O);
         case 512: return copy_rows<512>(S, I, begin, end, row_bytes, O);
+        case 1024: return copy_rows<1024>(S, I, begin, end, row_bytes, O);
         default: return copy_rows<0>(S, I, begin, end, row_bytes, O);
       }
     });
@@ -73,20 +79,60 @@ inline void add_row(A* __restrict__ dst, const T* __restrict__ src, int64_t n) {
   for (int64_t c = 0; c < n; ++c) dst[c] += static_cast<A>(src[c]);
 }
 
-// The pairs bucketed by the block of rows[p] (a row in [0, num_rows), checked), in pair order.
+// The pairs bucketed by the block of rows[p] (a row in [0, num_rows), checked), in pair order:
+// the Plan of common/cpu_row_scatter.h (its scatter_rows does the adding) built for samples that
+// touch ONE row each, by a parallel counting sort (plan_blocks' general form, for up to 4 rows a
+// sample, costs ~20 ns a pair: as much as the scatter itself at C = 16). Blocks are a power of two
+// rows (<= block_rows_for(C)), so a pair's block is a shift. The chunking depends on the thread
+// count but not the result: chunks are contiguous pair ranges taken in order, so each bucket
+// lists its pairs ascending.
 template <typename Index>
 cpu_row_scatter::Plan plan_by_row(const Index* rows, int64_t P, int64_t num_rows, int64_t C) {
-  return cpu_row_scatter::plan_blocks(num_rows, C, P, [rows](int64_t p, int64_t r[4]) {
-    r[0] = static_cast<int64_t>(rows[p]);
-    return 1;
+  cpu_row_scatter::Plan plan;
+  plan.rows = num_rows;
+  plan.channels = C;
+  int shift = 0;
+  while ((int64_t{2} << shift) <= cpu_row_scatter::block_rows_for(C)) ++shift;
+  plan.block_rows = int64_t{1} << shift;
+  const int64_t B = plan.num_blocks = (num_rows + plan.block_rows - 1) / plan.block_rows;
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>((P + 16383) / 16384, 4 * at::get_num_threads()));
+  const int64_t chunk = (P + chunks - 1) / chunks;
+  std::vector<int64_t> start(chunks * B, 0);   // [chunk][block]: count, then first slot
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t ch = begin; ch < end; ++ch) {
+      int64_t* n = start.data() + ch * B;
+      for (int64_t p = ch * chunk, stop = std::min(P, (ch + 1) * chunk); p < stop; ++p)
+        ++n[static_cast<int64_t>(rows[p]) >> shift];
+    }
   });
+  plan.offsets.assign(B + 1, 0);
+  int64_t total = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    plan.offsets[b] = total;
+    for (int64_t ch = 0; ch < chunks; ++ch) {
+      const int64_t n = start[ch * B + b];
+      start[ch * B + b] = total;
+      total += n;
+    }
+  }
+  plan.offsets[B] = total;
+  plan.samples.resize(P);
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t ch = begin; ch < end; ++ch) {
+      int64_t* next = start.data() + ch * B;
+      for (int64_t p = ch * chunk, stop = std::min(P, (ch + 1) * chunk); p < stop; ++p)
+        plan.samples[next[static_cast<int64_t>(rows[p]) >> shift]++] = p;
+    }
+  });
+  return plan;
 }
 
 // Index arrays made of a few strictly increasing runs (a kernel map's pairs: offset-major, each
-// offset's output rows ascending and distinct) are scattered run by run: inside a run every row
-// appears once, so its pairs are added in parallel without conflicts, and the runs are added in
-// order, so each row still sums its pairs in pair order (the same result as the block plan,
-// for any thread count) without bucketing the pairs first.
+// offset's output rows ascending and distinct) need no bucketing: one parallel region over
+// blocks of OUTPUT rows, where the task owning rows [lo, hi) finds each run's pairs in that range
+// by binary search (the runs are sorted) and adds them run after run. Every row is summed by one
+// task, in run order = pair order (inside a run a row appears once): the same result as the
+// block plan, for any thread count, with one barrier per call.
 constexpr int64_t kMaxRuns = 128;
 
 // Starts of the strictly increasing runs of index[0 .. P), plus P at the end.
@@ -108,23 +154,39 @@ void scatter_add_runs(const scalar_t* V, const Index* I, const std::vector<int64
                       int64_t C, at::Tensor& out) {
   using A = acc_t<scalar_t>;
   constexpr bool kInPlace = std::is_same<scalar_t, A>::value;
-  at::Tensor acc = kInPlace ? out : at::empty({num_rows, C}, out.options().dtype(c10::CppTypeToScalarType<A>::value));
-  acc.zero_();
-  A* O = acc.data_ptr<A>();
-  const int64_t grain = std::max<int64_t>(1, kCopyGrainBytes / std::max<int64_t>(1, C * int64_t(sizeof(A))));
-  for (size_t r = 0; r + 1 < runs.size(); ++r) {
-    at::parallel_for(runs[r], runs[r + 1], grain, [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; ++p) add_row(O + static_cast<int64_t>(I[p]) * C, V + p * C, C);
-    });
-  }
-  if constexpr (!kInPlace) out.copy_(acc);
+  // float16 / bfloat16: float32 sums in a [num_rows, C] buffer rounded by one (vectorised) copy_
+  at::Tensor sums = kInPlace ? out : at::empty({num_rows, C}, out.options().dtype(c10::CppTypeToScalarType<A>::value));
+  A* S = sums.data_ptr<A>();
+  const int64_t block = cpu_row_scatter::block_rows_for(C);   // ~64 KiB of A per block
+  const int64_t nruns = static_cast<int64_t>(runs.size()) - 1;
+  at::parallel_for(0, (num_rows + block - 1) / block, 1, [&](int64_t b_begin, int64_t b_end) {
+    std::vector<int64_t> cursor(runs.begin(), runs.end() - 1);   // per run: first pair at or after lo
+    for (int64_t b = b_begin; b < b_end; ++b) {
+      const int64_t lo = b * block, hi = std::min(num_rows, lo + block);
+      A* acc = S + lo * C;
+      std::fill(acc, acc + (hi - lo) * C, A(0));
+      for (int64_t r = 0; r < nruns; ++r) {
+        const Index* first = I + (b == b_begin ? runs[r] : cursor[r]);
+        const Index* stop = I + runs[r + 1];
+        const Index* p0 = b == b_begin ? std::lower_bound(first, stop, lo, [](Index v, int64_t x) {
+          return static_cast<int64_t>(v) < x; }) : first;
+        const Index* p1 = std::lower_bound(p0, stop, hi, [](Index v, int64_t x) { return static_cast<int64_t>(v) < x; });
+        for (const Index* q = p0; q < p1; ++q) {
+          const int64_t p = q - I;
+          add_row(acc + (static_cast<int64_t>(*q) - lo) * C, V + p * C, C);
+        }
+        cursor[r] = p1 - I;
+      }
+    }
+  });
+  if constexpr (!kInPlace) out.copy_(sums);
 }
 
 // values [P, C] (contiguous, index values checked) -> out [num_rows, C], out[r] = sum of
 // values[p] with index[p] == r, in pair order; out has values' dtype.
 at::Tensor scatter_add_rows(const at::Tensor& values, const at::Tensor& index, int64_t num_rows) {
   const int64_t P = index.size(0), C = values.size(1);
-  auto out = at::empty({num_rows, C}, values.options());
+  auto out = cpu_buffer_cache::empty_recycled({num_rows, C}, values.options());
   if (out.numel() == 0) return out;
   if (P == 0) return out.zero_();
   AT_DISPATCH_INDEX_TYPES(index.scalar_type(), "sparse_scatter_add_plan", [&] {

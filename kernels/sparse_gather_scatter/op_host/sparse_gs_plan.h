@@ -3,13 +3,13 @@
 //
 // SparseGather (out[p] = features[index[p]], rows moved as words): the P pairs go to
 // min(coreNum, P) vector cores, core i a contiguous balanced range; each core walks its range
-// in tiles of tileRows pairs: the tile's index values come in with one DataCopyPad, each source
-// row with one DataCopyPad (GM -> UB, rows 32 B aligned in UB), and the tile leaves with one
-// DataCopyPad of tileRows rows (UB -> GM, contiguous in GM).
+// in tiles of tileRows pairs: the tile's index values come in with one DataCopyPad, each run of
+// consecutive source rows with one DataCopyPad (GM -> UB, rows 32 B aligned in UB), and the tile
+// leaves with one DataCopyPad of tileRows rows (UB -> GM, contiguous in GM).
 //
 // SparseScatterAdd (out[r] = sum of values[order[j]] for row_ptr[r] <= j < row_ptr[r + 1]; the
-// binding passes the pairs stably sorted by row: order = argsort(index, stable), row_ptr = the
-// CSR offsets): the num_rows OUTPUT rows go to the cores, core i a contiguous balanced range, so
+// binding passes the pairs sorted by (row, pair number) as order, and row_ptr = the CSR
+// offsets): the num_rows OUTPUT rows go to the cores, core i a contiguous balanced range, so
 // every output row is written by exactly one core and summed in pair order (deterministic, no
 // atomics). A core walks its rows in tiles of tileRows rows accumulated in float32 in UB (order
 // read in chunks of kOrderChunk entries, one DataCopyPad per value row) and written with one

@@ -2,8 +2,8 @@
 //   values [P, C] float32 | float16, order int32 [P], row_ptr int32 [num_rows + 1]
 //   -> out [num_rows, C] (values' dtype): out[r] = sum of values[order[j]] over
 //      row_ptr[r] <= j < row_ptr[r + 1], in j order, in float32.
-// The binding passes the pairs stably sorted by output row (order = argsort(index, stable),
-// row_ptr = CSR offsets), so every row sums its pairs in pair order and one core owns each row:
+// The binding passes the pairs sorted by (output row, pair number) (order, and row_ptr = the CSR
+// offsets), so every row sums its pairs in pair order and one core owns each row:
 // deterministic, no atomics, every output element written (no zero-filled output needed).
 // Entries of order outside [0, P) and row_ptr ranges outside [0, P] are skipped / clamped.
 #include "sparse_scatter_add_tiling.h"

@@ -5,7 +5,8 @@
 //
 // Work split (sparse_gs_plan.h): core i owns a contiguous, balanced range of pairs and writes
 // exactly those out rows. Per tile: the index values come in with one DataCopyPad, each source
-// row with one DataCopyPad (32 B aligned slots in UB), and the tile leaves with one DataCopyPad.
+// run of consecutive source rows with one DataCopyPad (32 B aligned slots in UB), and the tile
+// leaves with one DataCopyPad.
 #include "kernel_operator.h"
 #include "common/ascendc/kernel_utils.h"
 
@@ -45,11 +46,21 @@ class SparseGatherKernel {
       CopyIn(index, indexGm_[p0], n);
       SetFlag<HardEvent::MTE2_S>(0);
       WaitFlag<HardEvent::MTE2_S>(0);
-      for (uint32_t j = 0; j < n; ++j) {
+      uint32_t j = 0;
+      while (j < n) {
         const int32_t i = index.GetValue(j);
-        if (i < 0 || static_cast<uint32_t>(i) >= N_) continue;
+        if (i < 0 || static_cast<uint32_t>(i) >= N_) {
+          ++j;
+          continue;
+        }
+        uint32_t len = 1;   // a run of consecutive source rows (e.g. a submanifold map's centre offset): one copy
+        while (j + len < n && index.GetValue(j + len) == i + static_cast<int32_t>(len) &&
+               static_cast<uint32_t>(i) + len < N_)
+          ++len;
         DataCopyPad(rows[j * stride_], featGm_[static_cast<uint64_t>(i) * rowWords_],
-                    DataCopyExtParams{1, rowBytes, 0, 0, 0}, DataCopyPadExtParams<TW>{false, 0, 0, 0});
+                    DataCopyExtParams{static_cast<uint16_t>(len), rowBytes, 0, 0, 0},
+                    DataCopyPadExtParams<TW>{false, 0, 0, 0});
+        j += len;
       }
       SetFlag<HardEvent::MTE2_MTE3>(0);
       WaitFlag<HardEvent::MTE2_MTE3>(0);

@@ -1,6 +1,6 @@
 // SparseScatterAdd, Ascend C vector kernel (AIV): out[r] = sum of values[order[j]] over
 // row_ptr[r] <= j < row_ptr[r + 1], in j order (= pair order: the binding sorts the pairs
-// stably by row), accumulated in float32 and written once (float16 rounded once).
+// by (row, pair number)), accumulated in float32 and written once (float16 rounded once).
 //
 // Work split (sparse_gs_plan.h): core i owns a contiguous, balanced range of OUTPUT rows, so
 // every out element has one writer (no atomics, deterministic). Per tile of tileRows rows: the
