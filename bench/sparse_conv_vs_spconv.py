@@ -182,6 +182,7 @@ def worker(args):
     sg_work, sg_shapes = sgemm_at_workload(work)
     res = dict(frame=args.frame, engine=args.engine, engine_version=eng.version(), threads=args.threads,
                mode=args.mode, n_voxels=int(coords.shape[0]), out_sites=int(out.indices.shape[0]),
+               out_abs_sum=float(out.features.detach().double().abs().sum()),
                wall_s=statistics.median(walls), cpu_s=statistics.median(cpus), wall_all_s=walls, cpu_all_s=cpus,
                rss_setup_mb=rss_setup, rss_peak_mb=rss_peak, rss_delta_mb=rss_peak - rss_setup,
                loadavg_before=load_before, loadavg_after=load_after, fwd_gflop=forward_gflop(work),
