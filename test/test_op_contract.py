@@ -71,6 +71,16 @@ def test_native_matches_reference_real_shapes(opcase, case, dtype, native_only):
     _parity(opcase, _args(opcase, case, dtype), dtype)
 
 
+@pytest.mark.parametrize("device", [pytest.param("cuda", marks=pytest.mark.cuda),
+                                    pytest.param("npu", marks=pytest.mark.npu)])
+@pytest.mark.parametrize("opcase,case,dtype",
+                         _params(("small", "real", "empty"), (torch.float32, torch.float64, torch.float16)))
+def test_device_native_matches_reference(opcase, case, dtype, device, native_only):
+    """Every op's CUDA / NPU kernels against the reference on the same device (skipped without
+    the device; `.ci/gpu_check.sh` runs the cuda ones)."""
+    _parity(opcase, opcase.cases()[case](device, dtype=dtype, seed=0, quick=True), dtype)
+
+
 def _gradcheck_args(opcase):
     builder = getattr(opcase.module, "gradcheck_case", None)
     args = builder("cpu") if builder else _args(opcase, "small", torch.float64)

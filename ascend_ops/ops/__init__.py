@@ -6,6 +6,10 @@ from .msmv_sampling import FlatMlvlFeats, flatten_mlvl_feats, msmv_sampling, msm
 from .points_in_boxes import (points_in_boxes_3d, points_in_boxes_3d_reference, points_in_boxes_bev,
                               points_in_boxes_bev_reference, points_in_boxes_first, points_in_boxes_first_reference)
 from .sparse2bev import sparse2bev, sparse2bev_reference
+from .sparse_gather import sparse_gather, sparse_gather_reference
+from .sparse_kernel_map import sparse_kernel_map, sparse_kernel_map_reference
+from .sparse_max_pool import sparse_max_pool, sparse_max_pool_reference
+from .sparse_scatter_add import sparse_scatter_add, sparse_scatter_add_reference
 from . import kmeans_bounds_step as _kmeans_bounds_step, kmeanspp as _kmeanspp  # noqa: F401  (used by anchors.kmeans)
 
 import types as _types  # noqa: E402
