@@ -145,23 +145,44 @@ def small_frame(seed=1):
     return f, c, (41, 512, 512)
 
 
-def test_voxel_res_backbone_matches_spconv():
+def _stack_run(stack, feats, coords, shape, backward):
+    x = feats.clone().requires_grad_(backward)
+    with stack.engine.context():
+        out, stages = stack(x, coords, shape, 1)
+    return x, out, stages
+
+
+def test_voxel_res_backbone_forward_float32():
+    """Every stage's sites and features, float32, train mode (BatchNorm on batch statistics)."""
     from ascend_ops.sparse.backbones import build_pair
     kit_stack, sp_stack = build_pair(("kit", "spconv"), input_channels=4, seed=3)
     feats, coords, shape = small_frame()
     assert 3000 < len(coords) < 15000
-    outs = []
-    for stack in (kit_stack, sp_stack):
-        x = feats.clone().requires_grad_()
-        with stack.engine.context():
-            out, stages = stack(x, coords, shape, 1)
-        outs.append((x, out, stages))
-    (xk, ok, sk), (xs, os_, ss) = outs
+    with torch.no_grad():
+        _, ok, sk = _stack_run(kit_stack, feats, coords, shape, False)
+        _, os_, ss = _stack_run(sp_stack, feats, coords, shape, False)
     for name in ("x_conv1", "x_conv2", "x_conv3", "x_conv4"):
         assert_same_sites_and_features(sk[name], ss[name], tol=2e-4)
-    pk, ps = assert_same_sites_and_features(ok, os_, tol=2e-4)
+    assert_same_sites_and_features(ok, os_, tol=2e-4)
+    assert len(ok.indices) > 100
+
+
+def test_voxel_res_backbone_gradients_float64():
+    """Input, conv weight / bias and BN gradients of the whole stack, in float64.
+
+    Gradients are compared in float64 because the stack's 21 ReLUs make float32 gradients
+    non-smooth: a pre-activation within rounding of 0 flips its ReLU mask between two float32
+    engines (measured here: one flip moved 190 entries of conv4.1.conv1's weight gradient by up to
+    5% of its scale, while float64 kit and float64 spconv agree to 1e-12 of the scale)."""
+    from ascend_ops.sparse.backbones import build_pair
+    kit_stack, sp_stack = (s.double() for s in build_pair(("kit", "spconv"), input_channels=4, seed=3))
+    feats, coords, shape = small_frame()
+    feats = feats.double()
+    xk, ok, _ = _stack_run(kit_stack, feats, coords, shape, True)
+    xs, os_, _ = _stack_run(sp_stack, feats, coords, shape, True)
+    pk, ps = assert_same_sites_and_features(ok, os_, tol=1e-9)
     g = torch.Generator().manual_seed(0)
-    grad = torch.randn(len(pk), 128, generator=g)
+    grad = torch.randn(len(pk), 128, generator=g, dtype=torch.float64)
     gk, gs = torch.empty_like(grad), torch.empty_like(grad)
     gk[pk], gs[ps] = grad, grad
     with kit_stack.engine.context():
@@ -169,18 +190,22 @@ def test_voxel_res_backbone_matches_spconv():
     with sp_stack.engine.context():
         (os_.features * gs).sum().backward()
 
-    def close(a, b, what):
-        scale = max(float(b.abs().max()), 1e-6)
-        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-3 * scale, msg=lambda m: f"{what}: {m}")
+    def close(a, b, what, scale=None):
+        scale = max(float(b.abs().max()), 1e-12) if scale is None else scale
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-9 * scale, msg=lambda m: f"{what}: {m}")
     close(xk.grad, xs.grad, "input gradient")
     for (name, a), (_, b) in zip(kit_stack.convs(), sp_stack.convs()):
-        close(weight_grad(kit_stack.engine, a), weight_grad(sp_stack.engine, b), f"{name}.weight grad")
+        wk, ws = weight_grad(kit_stack.engine, a), weight_grad(sp_stack.engine, b)
+        close(wk, ws, f"{name}.weight grad")
         if getattr(b, "bias", None) is not None:
-            close(a.bias.grad, b.bias.grad, f"{name}.bias grad")
+            # every conv bias feeds a train-mode BatchNorm, which removes it: its gradient is 0 up to
+            # rounding, so it is held to the scale of the same conv's weight gradient
+            close(a.bias.grad, b.bias.grad, f"{name}.bias grad", scale=float(ws.abs().max()))
     for (name, a), (_, b) in zip(kit_stack.named_modules(), sp_stack.named_modules()):
         if isinstance(a, torch.nn.BatchNorm1d):
             close(a.weight.grad, b.weight.grad, f"{name}.weight grad")
-            close(a.running_mean, b.running_mean, f"{name}.running_mean")
+            close(a.bias.grad, b.bias.grad, f"{name}.bias grad")
+            close(a.running_var, b.running_var, f"{name}.running_var")
 
 
 def test_stream_patch_is_restored():

@@ -46,7 +46,14 @@ def cpu_stream_patch():
             m.get_current_stream = f
 
 
-class KitEngine:
+class _Engine:
+    """Stateless: copies of a stack share their engine."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class KitEngine(_Engine):
     """The kit's engine (`ascend_ops.sparse`); weights are natively `[K, Cin, Cout]`."""
     name = "kit"
 
@@ -74,7 +81,7 @@ class KitEngine:
         return ascend_ops.__version__
 
 
-class SpconvEngine:
+class SpconvEngine(_Engine):
     """spconv 2.x (`spconv.pytorch`); weights are KRSC `[Cout, kz, ky, kx, Cin]` (spconv/constants.py
     ALL_WEIGHT_IS_KRSC), converted by `w.permute(1, 2, 3, 4, 0).reshape(K, Cin, Cout)`."""
     name = "spconv"
