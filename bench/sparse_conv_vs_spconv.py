@@ -170,8 +170,9 @@ def worker(args):
     rss_setup = _maxrss_mb()
     load_before = os.getloadavg()
     step()                                   # warm-up (builds nothing persistent: maps are per call)
-    walls, cpus = [], []
+    walls, cpus, out = [], [], None
     for _ in range(args.repeat):
+        out = None                           # the previous run's graph is freed before the next run
         w0, c0 = time.perf_counter(), time.process_time()
         out = step()
         walls.append(time.perf_counter() - w0)
