@@ -14,8 +14,8 @@ torch.set_num_threads set), so its peak resident memory (getrusage ru_maxrss) be
 configuration alone; `rss_delta_mb` is the peak minus the peak after setup (frame, weights,
 imports). Timing: 1 warm-up, then the median of --repeat runs, wall and process CPU time. The
 same subprocess times torch.mm at the workload's own per-offset GEMM shapes and at 1024^3
-(sgemm), and counts the GEMM FLOPs of the stack from its kernel maps (2 * pairs * Cin * Cout
-per conv forward; backward counted as 2x forward). Load averages are recorded around each run:
+(sgemm), and counts the GEMM FLOPs of the stack from the sites (its own pair count, independent
+of either engine: 2 * pairs * Cin * Cout per conv forward; backward counted as 2x forward). Load averages are recorded around each run:
 on a shared machine compare the CPU times and read the load.
 
 The kit's engine runs whatever is built: each sparse op's native CPU kernel when registered,
@@ -103,27 +103,31 @@ def forward_gflop(work):
 # sgemm in the same process
 
 def time_mm(m, k, n, repeat=5, min_s=0.05):
-    """Median GFLOP/s of torch.mm([m, k], [k, n]) float32 (each sample loops to >= min_s)."""
+    """Median GFLOP/s of torch.mm([m, k], [k, n]) float32 per wall second and per process-CPU
+    second (each sample loops until >= min_s of wall time): (wall rate, cpu rate)."""
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(m, k, generator=g), torch.randn(k, n, generator=g)
     torch.mm(a, b)
-    rates = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0, it = time.perf_counter(), 0
+        t0, c0, it = time.perf_counter(), time.process_time(), 0
         while True:
             torch.mm(a, b)
             it += 1
             dt = time.perf_counter() - t0
             if dt >= min_s:
                 break
-        rates.append(2.0 * m * k * n * it / dt / 1e9)
-    return statistics.median(rates)
+        flop = 2.0 * m * k * n * it / 1e9
+        wall.append(flop / dt)
+        cpu.append(flop / max(time.process_time() - c0, 1e-9))
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def sgemm_at_workload(work):
     """GFLOP/s of torch.mm on the workload's per-offset GEMM shapes, FLOP-weighted (total FLOP /
-    sum of each conv's FLOP / its shape's rate), the time a pure GEMM of the same shapes would take."""
-    total, seconds, shapes = 0.0, 0.0, {}
+    sum of each conv's FLOP / its shape's rate): the rate a pure GEMM of the same shapes reaches.
+    Returns (wall rate, cpu rate, {shape: (wall rate, cpu rate)})."""
+    total, wall_s, cpu_s, shapes = 0.0, 0.0, 0.0, {}
     for r in work:
         busy = [p for p in r["pairs"] if p > 0]
         if not busy:
@@ -134,8 +138,11 @@ def sgemm_at_workload(work):
             shapes[key] = time_mm(*key, repeat=3, min_s=0.02)
         flop = 2.0 * sum(busy) * r["cin"] * r["cout"] / 1e9
         total += flop
-        seconds += flop / shapes[key]
-    return total / seconds if seconds else None, {f"{m}x{k}x{n}": v for (m, k, n), v in shapes.items()}
+        wall_s += flop / shapes[key][0]
+        cpu_s += flop / shapes[key][1]
+    if not total:
+        return None, None, {}
+    return total / wall_s, total / cpu_s, {f"{m}x{k}x{n}": v for (m, k, n), v in shapes.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,15 +187,17 @@ def worker(args):
     rss_peak = _maxrss_mb()
     load_after = os.getloadavg()
     work = gemm_work(stack, frame)
-    sg_work, sg_shapes = sgemm_at_workload(work)
+    sg_work, sg_work_cpu, sg_shapes = sgemm_at_workload(work)
+    sg_1024, sg_1024_cpu = time_mm(1024, 1024, 1024, repeat=3)
     res = dict(frame=args.frame, engine=args.engine, engine_version=eng.version(), threads=args.threads,
                mode=args.mode, n_voxels=int(coords.shape[0]), out_sites=int(out.indices.shape[0]),
                out_abs_sum=float(out.features.detach().double().abs().sum()),
                wall_s=statistics.median(walls), cpu_s=statistics.median(cpus), wall_all_s=walls, cpu_all_s=cpus,
                rss_setup_mb=rss_setup, rss_peak_mb=rss_peak, rss_delta_mb=rss_peak - rss_setup,
                loadavg_before=load_before, loadavg_after=load_after, fwd_gflop=forward_gflop(work),
-               sgemm_workload_gflops=sg_work, sgemm_shapes_gflops=sg_shapes,
-               sgemm_1024_gflops=time_mm(1024, 1024, 1024, repeat=3), conv_work=work)
+               sgemm_workload_gflops=sg_work, sgemm_workload_gflops_cpu=sg_work_cpu,
+               sgemm_shapes_gflops_wall_cpu=sg_shapes, sgemm_1024_gflops=sg_1024, sgemm_1024_gflops_cpu=sg_1024_cpu,
+               conv_work=work)
     res["gflop"] = res["fwd_gflop"] * (3.0 if args.mode == "fwdbwd" else 1.0)
     res["gflops"] = res["gflop"] / res["wall_s"]
     res["gflops_cpu"] = res["gflop"] / res["cpu_s"]
@@ -228,16 +237,17 @@ def summarize(results):
 
 
 def print_table(results, file=sys.stdout):
-    head = ("frame", "voxels", "thr", "mode", "engine", "wall s", "cpu s", "GFLOP/s", "sgemm@shapes",
-            "sgemm 1024^3", "peak RSS MB", "delta MB", "load")
+    head = ("frame", "voxels", "thr", "mode", "engine", "wall s", "cpu s", "GFLOP/s wall", "GFLOP/s cpu",
+            "sgemm@shapes wall/cpu", "sgemm 1024^3 wall/cpu", "peak RSS MB", "delta MB", "load")
     cells = [head]
     for r in results:
         if "error" in r:
-            cells.append((r["frame"], "-", str(r["threads"]), r["mode"], r["engine"], "ERROR") + ("",) * 7)
+            cells.append((r["frame"], "-", str(r["threads"]), r["mode"], r["engine"], "ERROR") + ("",) * 8)
             continue
         cells.append((r["frame"], str(r["n_voxels"]), str(r["threads"]), r["mode"], r["engine"], f"{r['wall_s']:.3f}",
-                      f"{r['cpu_s']:.3f}", f"{r['gflops']:.1f}", f"{r['sgemm_workload_gflops']:.1f}",
-                      f"{r['sgemm_1024_gflops']:.1f}", f"{r['rss_peak_mb']:.0f}", f"{r['rss_delta_mb']:.0f}",
+                      f"{r['cpu_s']:.3f}", f"{r['gflops']:.1f}", f"{r['gflops_cpu']:.1f}",
+                      f"{r['sgemm_workload_gflops']:.1f}/{r.get('sgemm_workload_gflops_cpu') or float('nan'):.1f}",
+                      f"{r['sgemm_1024_gflops']:.1f}/{r.get('sgemm_1024_gflops_cpu') or float('nan'):.1f}", f"{r['rss_peak_mb']:.0f}", f"{r['rss_delta_mb']:.0f}",
                       f"{r['loadavg_before'][0]:.1f}"))
     widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
     for n, c in enumerate(cells):
