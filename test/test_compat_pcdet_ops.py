@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 
+from ascend_ops import compat
 from ascend_ops.compat import pcdet_ops
 from ascend_ops.compat.pcdet_ops import iou3d_nms_cuda as iou3d
 from ascend_ops.compat.pcdet_ops import roiaware_pool3d_cuda as roiaware
@@ -451,6 +452,32 @@ def test_every_served_module_imports_and_stubs_raise():
         roipoint.forward()
 
 
+# -- import hook -------------------------------------------------------------------------------------
+def test_served_through_the_hook(tmp_path, monkeypatch):
+    """With a bare `pcdet` package tree (no compiled modules), compat.activate(["pcdet-ops"]) serves
+    every compiled module name as the kit module itself, and removes them again on exit."""
+    for name in pcdet_ops.SERVED:
+        parts = name.split(".")
+        for depth in range(1, len(parts)):        # pcdet/, pcdet/ops/, ... each with an __init__.py
+            package = tmp_path.joinpath(*parts[:depth])
+            package.mkdir(exist_ok=True)
+            (package / "__init__.py").touch()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = set(sys.modules)
+    assert "pcdet-ops" in compat.FRONT_ENDS and compat.real_package("pcdet-ops") is None
+    try:
+        with compat.activate(["pcdet-ops"]):
+            for name, kit_name in pcdet_ops.SERVED.items():
+                assert importlib.import_module(name) is importlib.import_module(kit_name)
+            from pcdet.ops.iou3d_nms import iou3d_nms_cuda
+            assert iou3d_nms_cuda.nms_gpu is iou3d.nms_gpu
+        assert not any(name in sys.modules for name in pcdet_ops.SERVED)
+    finally:
+        for name in set(sys.modules) - before:
+            if name == "pcdet" or name.startswith("pcdet."):
+                del sys.modules[name]
+
+
 # -- runtime patch -----------------------------------------------------------------------------------
 def test_runtime_patch_on_a_stand_in_module(monkeypatch):
     """The patch swaps only the module's `torch` global, maps torch.cuda.FloatTensor and
@@ -490,12 +517,11 @@ def openpcdet(monkeypatch):
         monkeypatch.setitem(sys.modules, "pcdet.version", version)
     if importlib.util.find_spec("SharedArray") is None:
         monkeypatch.setitem(sys.modules, "SharedArray", types.ModuleType("SharedArray"))
-    # the served compiled modules (what the import hook does once installed)
-    for name, kit_name in pcdet_ops.SERVED.items():
-        monkeypatch.setitem(sys.modules, name, importlib.import_module(kit_name))
-    with runtime_patch.patch_iou3d_nms_utils("cpu"):
+    # the served compiled modules through the import hook, then the runtime patch
+    with compat.activate(["pcdet-ops"]), runtime_patch.patch_iou3d_nms_utils("cpu"):
         utils = importlib.import_module("pcdet.ops.iou3d_nms.iou3d_nms_utils")
         assert os.path.realpath(utils.__file__).startswith(os.path.realpath(root))
+        assert utils.iou3d_nms_cuda is iou3d
         yield utils
     assert utils.torch is torch
     for name in set(sys.modules) - before:

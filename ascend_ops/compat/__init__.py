@@ -25,10 +25,14 @@ import sys
 
 from . import _hook
 from ._hook import FrontEnd, KitFinder, RefusedError
+from .pcdet_ops import SERVED as _pcdet_served
 
 FRONT_ENDS = {
     "spconv": FrontEnd(served=("spconv",), package="ascend_ops.compat.spconv", real_dist="spconv",
                        description="spconv 1.x namespace `spconv` and 2.x `spconv.pytorch` on ascend_ops.sparse"),
+    "pcdet-ops": FrontEnd(served=tuple(_pcdet_served), package="ascend_ops.compat.pcdet_ops", real_dist="pcdet",
+                          modules=_pcdet_served,
+                          description="OpenPCDet's compiled ops: iou3d_nms_cuda, roiaware_pool3d_cuda (others raise)"),
 }
 
 
