@@ -54,8 +54,12 @@ class NpIou3d:
 
     @staticmethod
     def check_rect_cross(p1, p2, q1, q2):                              # :67-73
-        mn = lambda a, b: b if a > b else a                            # noqa: E731  :30-32
-        mx = lambda a, b: a if a > b else b                            # noqa: E731  :34-36
+        def mn(a, b):                                                  # :30-32, kept verbatim
+            return b if a > b else a  # noqa: FURB136
+
+        def mx(a, b):                                                  # :34-36
+            return a if a > b else b  # noqa: FURB136
+
         return (mn(p1[0], p2[0]) <= mx(q1[0], q2[0]) and mn(q1[0], q2[0]) <= mx(p1[0], p2[0])
                 and mn(p1[1], p2[1]) <= mx(q1[1], q2[1]) and mn(q1[1], q2[1]) <= mx(p1[1], p2[1]))
 
@@ -312,7 +316,7 @@ def test_prefilter_is_exact_on_far_pairs():
     ta, tb = boxes_t(a), boxes_t(b)
     unfiltered = _bev_iou.pairwise(_bev_iou.iou_index_pairs, ta, tb, prefilter=False)
     assert torch.equal(_bev_iou.pairwise(_bev_iou.iou_index_pairs, ta, tb), unfiltered)
-    rows, cols = _bev_iou.candidate_pairs(ta, tb)
+    rows, _ = _bev_iou.candidate_pairs(ta, tb)
     assert 0 < rows.numel() < len(a) * len(b) / 4            # the prefilter really drops pairs
 
 
@@ -405,6 +409,104 @@ def test_points_in_boxes_gpu_equals_transcription():
     np.testing.assert_array_equal(out.numpy(), expected)
 
 
+# -- RoI-aware pooling: numpy transcription of roiaware_pool3d_kernel.cu -------------------------------
+def np_roiaware_forward(rois, pts, feats, out, max_pts, pool_method):
+    """generate_pts_mask_for_box3d (:39-75), collect_inside_pts_for_box3d (:78-108),
+    roiaware_maxpool3d (:111-157) / roiaware_avgpool3d (:160-190), loop by loop."""
+    N, P, C = len(rois), len(pts), feats.shape[1]
+    ox, oy, oz = out
+    MARGIN = F(1e-5)
+    pts_mask = np.full((N, P), -1, dtype=np.int64)
+    for b in range(N):
+        for k in range(P):
+            x, y, z = pts[k]
+            cx, cy, cz, dx, dy, dz, rz = rois[b]
+            if float(abs(z - cz)) > float(dz) / 2.0:
+                continue
+            cosa, sina = ROUNDED["cos"](-rz), ROUNDED["sin"](-rz)
+            local_x = (x - cx) * cosa + (y - cy) * (-sina)
+            local_y = (x - cx) * sina + (y - cy) * cosa
+            if not (float(abs(local_x)) < float(dx) / 2.0 + float(MARGIN)
+                    and float(abs(local_y)) < float(dy) / 2.0 + float(MARGIN)):
+                continue
+            local_z = z - cz
+            idx = []
+            for loc, d, n in ((local_x, dx, ox), (local_y, dy, oy), (local_z, dz, oz)):
+                i = int((loc + d / F(2)) / (d / F(n)))      # unsigned int x_idx = int(...)
+                idx.append(n - 1 if i < 0 else min(i, n - 1))
+            pts_mask[b, k] = (idx[0] << 16) + (idx[1] << 8) + idx[2]
+    table = np.zeros((N, ox, oy, oz, max_pts), dtype=np.int32)
+    for b in range(N):
+        for k in range(P):
+            if pts_mask[b, k] != -1:
+                e = pts_mask[b, k]
+                cell = table[b, (e >> 16) & 0xFF, (e >> 8) & 0xFF, e & 0xFF]
+                if cell[0] < max_pts - 1:
+                    cell[cell[0] + 1] = k
+                    cell[0] += 1
+    pooled = np.zeros((N, ox, oy, oz, C), dtype=F)
+    argmax = np.zeros((N, ox, oy, oz, C), dtype=np.int32)
+    for b, i, j, l, c in np.ndindex(N, ox, oy, oz, C):
+        cell = table[b, i, j, l]
+        if pool_method == 0:
+            arg, best = -1, F(-np.inf)                      # float max_val = -1e50
+            for k in range(1, cell[0] + 1):
+                if feats[cell[k], c] > best:
+                    best, arg = feats[cell[k], c], cell[k]
+            if arg != -1:
+                pooled[b, i, j, l, c] = best
+            argmax[b, i, j, l, c] = arg
+        else:
+            total = F(0)
+            for k in range(1, cell[0] + 1):
+                total = total + feats[cell[k], c]
+            if cell[0] > 0:
+                pooled[b, i, j, l, c] = total / F(cell[0])
+    return table, argmax, pooled
+
+
+def np_roiaware_backward(table, argmax, grad_out, n_points, pool_method):
+    """roiaware_maxpool3d_backward / roiaware_avgpool3d_backward (:236-286), sequentially."""
+    C = grad_out.shape[-1]
+    grad_in = np.zeros((n_points, C), dtype=np.float64)
+    for b, i, j, l, c in np.ndindex(*grad_out.shape):
+        if pool_method == 0:
+            if argmax[b, i, j, l, c] != -1:
+                grad_in[argmax[b, i, j, l, c], c] += grad_out[b, i, j, l, c]
+        else:
+            cell = table[b, i, j, l]
+            cur = F(1) / np.fmax(F(cell[0]), F(1))
+            for k in range(1, cell[0] + 1):
+                grad_in[cell[k], c] += grad_out[b, i, j, l, c] * cur
+    return grad_in
+
+
+@pytest.mark.parametrize("pool_method", [0, 1])
+def test_roiaware_pool_equals_transcription(pool_method):
+    g = np.random.default_rng(31 + pool_method)
+    rois = np.concatenate([random_boxes(3, 32, spread=2.0), np.array([[0, 0, 0, 0.5, 0.5, 0.5, 0.3]], dtype=F)])
+    pts = g.uniform(-4, 4, (400, 3)).astype(F)
+    pts[:, 2] = g.uniform(-1.5, 1.5, 400)
+    feats = g.normal(0, 1, (400, 3)).astype(F)
+    feats[::7, 1] = feats[3, 1]                              # ties: the first in point order wins
+    out, max_pts = (3, 2, 4), 4                              # small cells: the cap of 3 points is hit
+    table, argmax, pooled = np_roiaware_forward(rois, pts, feats, out, max_pts, pool_method)
+    t_table = torch.zeros(table.shape, dtype=torch.int32)
+    t_argmax = torch.zeros(argmax.shape, dtype=torch.int32)
+    t_pooled = torch.zeros(pooled.shape)
+    assert roiaware.forward(boxes_t(rois), boxes_t(pts), boxes_t(feats), t_argmax, t_table, t_pooled, pool_method) == 1
+    assert (table[..., 0] == max_pts - 1).any() and (table[..., 0] > 0).sum() > 10
+    np.testing.assert_array_equal(t_table.numpy(), table)
+    np.testing.assert_array_equal(t_pooled.numpy(), pooled)
+    if pool_method == 0:
+        np.testing.assert_array_equal(t_argmax.numpy(), argmax)
+    grad_out = g.normal(0, 1, pooled.shape).astype(F)
+    grad_in = torch.zeros(400, 3)
+    assert roiaware.backward(t_table, t_argmax, boxes_t(grad_out), grad_in, pool_method) == 1
+    expected = np_roiaware_backward(table, argmax, grad_out, 400, pool_method)
+    np.testing.assert_allclose(grad_in.numpy(), expected, rtol=1e-5, atol=1e-6)   # atomicAdd order is free
+
+
 # -- bad input, stubs --------------------------------------------------------------------------------
 def test_bad_arguments_raise_naming_them():
     b = torch.zeros(3, 7)
@@ -445,8 +547,9 @@ def test_every_served_module_imports_and_stubs_raise():
     stack = importlib.import_module("ascend_ops.compat.pcdet_ops.pointnet2_stack_cuda")
     with pytest.raises(NotImplementedError, match="pointnet2_stack_cuda.ball_query_wrapper is not implemented"):
         stack.ball_query_wrapper(1, 2)
-    with pytest.raises(NotImplementedError, match="roiaware_pool3d_cuda.forward is not implemented"):
-        roiaware.forward()
+    with pytest.raises(ValueError, match="forward: pool_method must be 0"):
+        roiaware.forward(torch.zeros(1, 7), torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(1, 2, 2, 2, 4, dtype=torch.int32),
+                         torch.zeros(1, 2, 2, 2, 5, dtype=torch.int32), torch.zeros(1, 2, 2, 2, 4), 2)
     roipoint = importlib.import_module("ascend_ops.compat.pcdet_ops.roipoint_pool3d_cuda")
     with pytest.raises(NotImplementedError, match="roipoint_pool3d_cuda.forward"):
         roipoint.forward()
@@ -484,8 +587,17 @@ def test_runtime_patch_on_a_stand_in_module(monkeypatch):
     LongTensor(...).cuda() to the target device, and is undone on exit."""
     mod = types.ModuleType(runtime_patch.UTILS_MODULE)
     mod.torch = torch
-    exec("def alloc(n):\n    return torch.cuda.FloatTensor(torch.Size((n, 2))).zero_()\n"
-         "def host(n):\n    k = torch.LongTensor(n)\n    k[0] = 4\n    return k[:2].cuda()\n", mod.__dict__)
+
+    def alloc(n):
+        return torch.cuda.FloatTensor(torch.Size((n, 2))).zero_()
+
+    def host(n):
+        k = torch.LongTensor(n)
+        k[0] = 4
+        return k[:2].cuda()
+
+    for fn in (alloc, host):                     # functions whose global `torch` is the module's
+        setattr(mod, fn.__name__, types.FunctionType(fn.__code__, mod.__dict__, fn.__name__))
     monkeypatch.setitem(sys.modules, runtime_patch.UTILS_MODULE, mod)
     with runtime_patch.patch_iou3d_nms_utils("cpu") as patcher:
         assert mod.torch is not torch and patcher.report()[0]["status"] == "applied"
@@ -556,3 +668,24 @@ def test_openpcdet_iou3d_nms_utils_unchanged(openpcdet):
         assert none is None and torch.equal(selected, expected), fn
     pre = utils.nms_gpu(boxes_t(boxes), scores, 0.1, pre_maxsize=30)[0]
     assert torch.equal(pre, order[:30][np_nms(boxes[order[:30].numpy()], 0.1, np_ref.iou_bev)])
+
+
+def test_openpcdet_roiaware_pool3d_utils_unchanged(openpcdet):
+    """OpenPCDet's roiaware_pool3d_utils (points_in_boxes_cpu / _gpu, RoIAwarePool3d with its
+    autograd Function) on the served module, against the transcriptions."""
+    utils = importlib.import_module("pcdet.ops.roiaware_pool3d.roiaware_pool3d_utils")
+    assert utils.roiaware_pool3d_cuda is roiaware
+    boxes, pts = point_sets(41)
+    expected = np.array([[np_pt_in_box3d(p, b, 1e-2) for p in pts] for b in boxes], dtype=np.int32)
+    np.testing.assert_array_equal(utils.points_in_boxes_cpu(pts, boxes), expected)          # numpy in, numpy out
+    first = utils.points_in_boxes_gpu(boxes_t(pts)[None], boxes_t(boxes)[None])[0].numpy()
+    np.testing.assert_array_equal(first, [next((k for k, b in enumerate(boxes) if np_pt_in_box3d(p, b, 1e-5)), -1)
+                                          for p in pts])
+    g = np.random.default_rng(42)
+    rois, feats = boxes[:4], g.normal(0, 1, (len(pts), 2)).astype(F)
+    table, argmax, pooled = np_roiaware_forward(rois, pts, feats, (2, 3, 2), 5, 0)
+    feat_t = boxes_t(feats).requires_grad_(True)
+    out = utils.RoIAwarePool3d((2, 3, 2), max_pts_each_voxel=5)(boxes_t(rois), boxes_t(pts), feat_t, "max")
+    np.testing.assert_array_equal(out.detach().numpy(), pooled)
+    out.sum().backward()
+    np.testing.assert_allclose(feat_t.grad.numpy(), np_roiaware_backward(table, argmax, np.ones_like(pooled), len(pts), 0))

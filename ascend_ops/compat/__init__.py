@@ -32,7 +32,7 @@ FRONT_ENDS = {
                        description="spconv 1.x namespace `spconv` and 2.x `spconv.pytorch` on ascend_ops.sparse"),
     "pcdet-ops": FrontEnd(served=tuple(_pcdet_served), package="ascend_ops.compat.pcdet_ops", real_dist="pcdet",
                           modules=_pcdet_served,
-                          description="OpenPCDet's compiled ops: iou3d_nms_cuda, roiaware_pool3d_cuda (others raise)"),
+                          description="OpenPCDet's compiled ops: iou3d_nms_cuda, roiaware_pool3d_cuda (others import, raise on use)"),
 }
 
 

@@ -2,7 +2,7 @@
 
 SERVED maps each module name OpenPCDet imports (setup.py of open-mmlab/OpenPCDet, commit 8cacccec)
 to the kit module that stands for it. Implemented: iou3d_nms_cuda (rotated BEV IoU / overlap, NMS)
-and roiaware_pool3d_cuda's points_in_boxes_*; the others import and raise NotImplementedError
+and roiaware_pool3d_cuda (points in boxes, RoI-aware pooling); the others import and raise NotImplementedError
 naming the function on use. `runtime_patch.patch_iou3d_nms_utils()` makes OpenPCDet's own
 iou3d_nms_utils helpers (which call torch.cuda.FloatTensor and .cuda()) run on any device.
 """

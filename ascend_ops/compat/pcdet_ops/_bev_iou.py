@@ -106,7 +106,7 @@ def _crossings(ax, ay, bx, by):
     y_near = (a1 * c0 - a0 * c1) / d
     x = torch.where(far, x_far, x_near)
     y = torch.where(far, y_far, y_near)
-    flat = lambda t: t.reshape(t.shape[0], 16)   # noqa: E731  (i outer, j inner)
+    flat = lambda t: t.reshape(t.shape[0], 16)
     return flat(valid), flat(x), flat(y)
 
 

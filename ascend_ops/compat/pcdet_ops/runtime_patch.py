@@ -60,7 +60,7 @@ class _CudaProxy(types.SimpleNamespace):
         super().__init__()
         self._real, self._device = real_cuda, device
 
-    def FloatTensor(self, *size):  # noqa: N802 (upstream's name)
+    def FloatTensor(self, *size):
         return torch.zeros(_size("torch.cuda.FloatTensor", size), dtype=torch.float32, device=self._device)
 
     def __getattr__(self, name):
@@ -76,7 +76,7 @@ class _TorchProxy(types.SimpleNamespace):
         self.cuda = _CudaProxy(real_torch.cuda, device)
         self._long_type = _host_long_tensor_type(device)
 
-    def LongTensor(self, *size):  # noqa: N802 (upstream's name)
+    def LongTensor(self, *size):
         return torch.zeros(_size("torch.LongTensor", size), dtype=torch.int64).as_subclass(self._long_type)
 
     def __getattr__(self, name):
