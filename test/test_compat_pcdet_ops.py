@@ -689,3 +689,29 @@ def test_openpcdet_roiaware_pool3d_utils_unchanged(openpcdet):
     np.testing.assert_array_equal(out.detach().numpy(), pooled)
     out.sum().backward()
     np.testing.assert_allclose(feat_t.grad.numpy(), np_roiaware_backward(table, argmax, np.ones_like(pooled), len(pts), 0))
+
+
+class _AttrDict(dict):
+    """Stands for easydict.EasyDict (OpenPCDet's config type): keys readable as attributes."""
+    __getattr__ = dict.__getitem__
+
+
+def test_openpcdet_nms_post_processing_unchanged(openpcdet):
+    """pcdet/models/model_utils/model_nms_utils.py, unchanged, loaded from the checkout by path
+    (importing pcdet.models would pull every detector and its third-party packages)."""
+    import importlib.util
+    root = os.environ["ASCEND_KIT_OPENPCDET"]
+    name = "pcdet.models.model_utils.model_nms_utils"
+    spec = importlib.util.spec_from_file_location(name, os.path.join(root, *name.split(".")) + ".py")
+    nms_utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nms_utils)
+    assert nms_utils.iou3d_nms_utils is openpcdet
+    boxes = clustered_boxes(70, 51)
+    scores = np.random.default_rng(52).permutation(len(boxes)).astype(F) / len(boxes)   # distinct
+    config = _AttrDict(NMS_TYPE="nms_gpu", NMS_THRESH=0.1, NMS_PRE_MAXSIZE=50, NMS_POST_MAXSIZE=20)
+    selected, selected_scores = nms_utils.class_agnostic_nms(boxes_t(scores), boxes_t(boxes), config, score_thresh=0.1)
+    above = np.nonzero(scores >= F(0.1))[0]
+    top = above[np.argsort(-scores[above], kind="stable")][:50]
+    expected = top[np_nms(boxes[top], 0.1, NpIou3d(ROUNDED).iou_bev)][:20]
+    assert selected.tolist() == expected.tolist()
+    assert torch.equal(selected_scores, boxes_t(scores)[selected])
