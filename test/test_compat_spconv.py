@@ -238,6 +238,44 @@ def test_openpcdet_blocks_match_real_spconv():
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-8, atol=1e-9, msg=lambda m: f"{name}: {m}")
 
 
+LAYERS = {
+    "transpose2_s2": lambda nn: nn.SparseConvTranspose3d(3, 5, 2, stride=2, bias=True),
+    "conv311_s211": lambda nn: nn.SparseConv3d(3, 5, (3, 1, 1), stride=(2, 1, 1), bias=False),
+    "subm3_dilation2": lambda nn: nn.SubMConv3d(3, 5, 3, dilation=2, bias=True),
+    "conv1_s2": lambda nn: nn.SparseConv3d(3, 5, 1, stride=2, bias=True),          # strided 1x1x1: KRSC path
+    "conv1_s1": lambda nn: nn.SparseConv3d(3, 5, 1, bias=True),                    # spconv's conv1x1 path
+    "maxpool3_s2_p1": lambda nn: nn.SparseMaxPool3d(3, 2, 1),
+}
+
+
+@needs_spconv
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_single_layers_match_real_spconv(layer):
+    spconv = real_spconv()
+    real, front = LAYERS[layer](spconv).double().train(), LAYERS[layer](sp2).double().train()
+    if list(real.parameters()):
+        with torch.no_grad():
+            for p in real.parameters():
+                p.normal_(generator=torch.Generator().manual_seed(p.numel()))
+        front.load_state_dict(real.state_dict())
+    coords = random_sites((7, 8, 9), 2, 40, seed=11)
+    feats = torch.randn(len(coords), 3, generator=torch.Generator().manual_seed(12), dtype=torch.float64)
+    xr, xf = feats.clone().requires_grad_(), feats.clone().requires_grad_()
+    with cpu_stream_patch():
+        r = real(spconv.SparseConvTensor(xr, coords, [7, 8, 9], 2))
+    f = front(sp2.SparseConvTensor(xf, coords, [7, 8, 9], 2))
+    pf, pr = assert_same(f, r, 1e-10)
+    g = torch.randn(f.features.shape, generator=torch.Generator().manual_seed(13), dtype=torch.float64)
+    gf, gr = torch.empty_like(g), torch.empty_like(g)
+    gf[pf], gr[pr] = g, g
+    with cpu_stream_patch():
+        (r.features * gr).sum().backward()
+    (f.features * gf).sum().backward()
+    torch.testing.assert_close(xf.grad, xr.grad, rtol=1e-9, atol=1e-10)
+    for (name, a), (_, b) in zip(front.named_parameters(), real.named_parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-9, atol=1e-10, msg=lambda m: f"{name}: {m}")
+
+
 # ---------------------------------------------------------------------------------------------
 # (2) a 1.x-layout checkpoint, by declared version
 # ---------------------------------------------------------------------------------------------
@@ -410,6 +448,30 @@ def test_one_x_namespace_semantics():
     # from_dense is channel-last, as spconv's
     t = sp1.SparseConvTensor.from_dense(xd.dense(channels_first=False))
     assert t.spatial_shape == [8, 8, 8] and len(t.indices) == len(coords)
+
+
+def test_bad_input_names_the_argument():
+    coords = random_sites((5, 5, 5), 1, 10, seed=0)
+    x = sp2.SparseConvTensor(torch.randn(len(coords), 3), coords, [5, 5, 5], 1)
+    with pytest.raises(ValueError, match="in_channels = 4"):
+        sp2.SubMConv3d(4, 2, 3)(x)
+    with pytest.raises(NotImplementedError, match="3D"):
+        sp1.conv.SparseConvolution(2, 3, 3, 3)
+    with pytest.raises(NotImplementedError, match="indices"):
+        sp2.SparseConvTensor(torch.randn(3, 2), torch.zeros(3, 3, dtype=torch.int32), [4, 4], 1)
+    with pytest.raises(ValueError, match="spatial_shape"):
+        sp2.SparseConvTensor(x.features, coords, [5, 5], 1)
+    with pytest.raises(ValueError, match="stride"):
+        sp1.SubMConv3d(3, 3, 3, stride=2)
+    with pytest.raises(NotImplementedError, match="output_padding"):
+        sp2.conv.SparseConvolution(3, 3, 3, 2, transposed=True, output_padding=1)
+    with pytest.raises(NotImplementedError, match="block_filtering"):
+        sp1.utils.VoxelGeneratorV2([0.1] * 3, [0, 0, 0, 1, 1, 1], 5, block_filtering=True)
+    # an engine SparseTensor is accepted and its cache shared
+    from ascend_ops import sparse
+    e = sparse.SparseTensor(x.features, coords, (5, 5, 5), 1)
+    y = sp2.SubMConv3d(3, 2, 3, indice_key="k")(e)
+    assert isinstance(y, sp2.SparseConvTensor) and y.indice_dict is e.kmaps and len(e.kmaps) == 1
 
 
 @needs_spconv

@@ -126,9 +126,7 @@ class SparseConvTensor(SparseTensor):
         """x as a SparseConvTensor (an engine SparseTensor is wrapped, sharing its cache)."""
         if isinstance(x, cls):
             return x
-        if isinstance(x, SparseTensor):
-            if not isinstance(x.kmaps, IndiceDict):
-                x.kmaps = IndiceDict(x.kmaps)
+        if isinstance(x, SparseTensor):   # shares x's cache (a plain dict: no lookup by indice_key alone)
             return cls._adopt(x, x)
         raise TypeError(f"spconv front end: expected a SparseConvTensor, got {type(x).__name__}")
 
