@@ -147,3 +147,17 @@ def test_cli_status_and_refusal(tmp_path, monkeypatch, capsys):
         assert "refusing to serve 'spconv'" in capsys.readouterr().err
         assert not (tmp_path / _hook.PTH_NAME).exists()
     assert main(["compat", "install", "nope", "--site-dir", str(tmp_path)]) == 2
+
+
+def test_dotted_served_name_under_a_real_package(monkeypatch):
+    """A served name inside a real package (as pcdet.ops.iou3d_nms.iou3d_nms_cuda inside OpenPCDet):
+    the parent stays the real one, the served child is the kit module."""
+    import json
+    import ascend_ops.compat.spconv.constants as kit_mod
+    monkeypatch.setitem(compat.FRONT_ENDS, "dotted", compat.FrontEnd(
+        served=("json.kit_fake_ext",), package=None, modules={"json.kit_fake_ext": kit_mod.__name__}))
+    assert compat.real_package("dotted") is None
+    with compat.activate(["dotted"]):
+        import json.kit_fake_ext as m
+        assert m is kit_mod and sys.modules["json"] is json
+    assert "json.kit_fake_ext" not in sys.modules and not hasattr(json, "kit_fake_ext")

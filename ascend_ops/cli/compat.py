@@ -30,7 +30,8 @@ def run(args):
             if args.names:
                 st = {k: v for k, v in st.items() if k in args.names}
     except (compat.RefusedError, ValueError) as e:
-        print(f"ascend-kit compat: error: {e}", file=sys.stderr)
+        msg = str(e).removeprefix("ascend-kit compat: ")
+        print(f"ascend-kit compat: error: {msg}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(st, indent=2))

@@ -189,8 +189,15 @@ def activate(names, force=False):
     finally:
         sys.meta_path[:] = saved_path
         for k in [k for k in sys.modules if served(k)]:
-            del sys.modules[k]
+            mod = sys.modules.pop(k)
+            parent, _, child = k.rpartition(".")
+            if parent in sys.modules and getattr(sys.modules[parent], child, None) is mod:
+                delattr(sys.modules[parent], child)   # a real parent package forgets the served child
         sys.modules.update(stashed)
+        for k, mod in stashed.items():
+            parent, _, child = k.rpartition(".")
+            if parent in sys.modules:
+                setattr(sys.modules[parent], child, mod)
         importlib.invalidate_caches()
 
 
