@@ -1,0 +1,4 @@
+"""Served as `pcdet.ops.pointnet2.pointnet2_stack.pointnet2_stack_cuda`: imports, every function raises NotImplementedError naming it (see _stubs.py)."""
+from . import _stubs
+
+_stubs.populate(globals(), "pcdet.ops.pointnet2.pointnet2_stack.pointnet2_stack_cuda")
