@@ -557,3 +557,66 @@ def test_activate_refuses_when_the_real_spconv_is_present():
     with pytest.raises(compat.RefusedError, match="spconv 2.3.8"):
         with compat.activate(["spconv"]):
             pass
+
+
+OPENPCDET_ROOT = os.environ.get("OPENPCDET_ROOT", "")
+
+
+@needs_spconv
+@pytest.mark.skipif(not os.path.exists(os.path.join(OPENPCDET_ROOT, "pcdet/models/backbones_3d/spconv_backbone.py")),
+                    reason="set OPENPCDET_ROOT to an OpenPCDet checkout to run its spconv_backbone.py verbatim")
+def test_openpcdet_source_verbatim(tmp_path, monkeypatch):
+    """OpenPCDet's own pcdet/utils/spconv_utils.py and pcdet/models/backbones_3d/spconv_backbone.py
+    (read from the checkout at OPENPCDET_ROOT, unchanged) on the real spconv, then on the front
+    end (activate, force: the real one is installed), same weights and voxels, float64: the
+    encoded tensor, every stage, input and parameter gradients."""
+    import shutil
+    from ascend_ops import compat
+    for rel in ("pcdet/utils/spconv_utils.py", "pcdet/models/backbones_3d/spconv_backbone.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(os.path.join(OPENPCDET_ROOT, rel), tmp_path / rel)
+    for pkg in ("pcdet", "pcdet/utils", "pcdet/models", "pcdet/models/backbones_3d"):
+        (tmp_path / pkg / "__init__.py").touch()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    feats, coords, _ = small_frame()
+
+    def purge():
+        for k in [k for k in sys.modules if k == "pcdet" or k.startswith("pcdet.")]:
+            del sys.modules[k]
+
+    def run(state):
+        from pcdet.models.backbones_3d.spconv_backbone import VoxelResBackBone8x
+        m = VoxelResBackBone8x({}, 4, np.array([512, 512, 40])).double().train()
+        m.load_state_dict(state)
+        x = feats.double().requires_grad_()
+        out = m({"voxel_features": x, "voxel_coords": coords, "batch_size": 1})
+        out["encoded_spconv_tensor"].features.square().sum().backward()
+        return m, x, out
+
+    from ascend_ops.sparse.backbones import build_pair
+    (ref,) = build_pair(("spconv",), input_channels=4, seed=3)   # OpenPCDet's module names: same keys
+    state = {k: v.double() if v.is_floating_point() else v for k, v in ref.state_dict().items()}
+    purge()
+    try:
+        with cpu_stream_patch():
+            real, xr, outr = run(state)
+        purge()
+        with compat.activate(["spconv"], force=True):
+            kit, xk, outk = run(state)
+    finally:
+        purge()
+    assert type(outk["encoded_spconv_tensor"]) is sp2.SparseConvTensor
+    assert_same(outk["encoded_spconv_tensor"], outr["encoded_spconv_tensor"], 1e-9)
+    for name in ("x_conv1", "x_conv2", "x_conv3", "x_conv4"):
+        assert_same(outk["multi_scale_3d_features"][name], outr["multi_scale_3d_features"][name], 1e-9)
+    torch.testing.assert_close(xk.grad, xr.grad, rtol=0, atol=1e-9 * float(xr.grad.abs().max()))
+    modules = dict(kit.named_modules())
+    checked = 0
+    for (name, a), (_, b) in zip(kit.named_parameters(), real.named_parameters()):
+        owner, _, kind = name.rpartition(".")
+        if kind == "bias" and isinstance(modules[owner], sp2.conv.SparseConvolution):
+            continue   # conv biases feeding a train-mode BatchNorm: gradient 0 up to rounding (1e-12)
+        checked += 1
+        torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-9 * float(b.grad.abs().max()),
+                                   msg=lambda m: f"{name}: {m}")
+    assert checked == 21 + 2 * 21   # 21 conv weights, 21 BatchNorms (16 conv biases skipped)

@@ -19,7 +19,6 @@ JSON state and one `import` line that loads this file and calls `boot(state)`.
 import contextlib
 import importlib
 import importlib.abc
-import importlib.machinery
 import importlib.util
 import json
 import os

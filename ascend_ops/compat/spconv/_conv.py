@@ -21,10 +21,8 @@ import math
 
 import torch
 from torch import nn
-from torch.nn import init
 
 from ascend_ops.sparse import functional as F
-from ascend_ops.sparse import geometry
 
 from ._tensor import SparseConvTensor, expand_nd
 
@@ -201,5 +199,4 @@ class MaxPoolBase(SparseModule):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
 
 
-__all__ = ["ConvAlgo", "ConvBase", "MaxPoolBase", "SparseModule", "get_conv_output_size", "get_deconv_output_size",
-           "geometry"]
+__all__ = ["ConvAlgo", "ConvBase", "MaxPoolBase", "SparseModule", "get_conv_output_size", "get_deconv_output_size"]
