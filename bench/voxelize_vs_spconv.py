@@ -2,11 +2,11 @@
 kernel vs the kit's reference vs spconv 2.3.8's CPU PointToVoxel (when installed), at each
 thread count in --threads, in one run.
 
-Input: the "real" op cases (ascend_ops/opcases/hard_voxelize.py, scatter_mean.py): a 120k-point
-64-beam sweep on OpenPCDet's KITTI grid (voxel 0.05 / 0.05 / 0.1 m, max_points 5, max_voxels
-16000); the sweep's points come in random order ("random") and sorted by beam and azimuth as a
-sensor delivers them ("scan"); scatter_mean averages C = 32 features of the in-range points per
-voxel.
+Input: the "real" op cases (ascend_ops/opcases/hard_voxelize.py, scatter_mean.py): a ray-cast
+360-degree 64-beam sweep (~110k points, `ascend_ops.datasets.lidar` preset "kitti_full") on
+OpenPCDet's KITTI grid (voxel 0.05 / 0.05 / 0.1 m, max_points 5, max_voxels 16000); the sweep's
+points come shuffled ("random") and sorted by beam and azimuth as a sensor delivers them
+("scan"); scatter_mean averages C = 32 features of the in-range points per voxel.
 
     python bench/voxelize_vs_spconv.py --threads 1,2 --repeat 15
 
@@ -61,7 +61,8 @@ def main():
         PointToVoxel = None
         print("spconv not installed (pip install spconv==2.3.8): its column stays empty")
     points, vs, cr, max_points, max_voxels = hard_case.real("cpu")
-    clouds = {"random": points, "scan": scan_order(points)}
+    shuffled = points[torch.randperm(len(points), generator=torch.Generator().manual_seed(0))].contiguous()
+    clouds = {"random": shuffled, "scan": scan_order(points)}
     src, index, dim_size = mean_case.real("cpu")
     grad = torch.randn(dim_size, src.shape[1], generator=torch.Generator().manual_seed(1))
     rows = []

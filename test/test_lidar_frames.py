@@ -64,3 +64,26 @@ def test_bad_input():
         lidar.lidar_points("nuscenes")
     with pytest.raises(ValueError, match="points"):
         lidar.voxelize_mean(torch.zeros(5, 2), (1, 1, 1), (0, 0, 0, 1, 1, 1))
+
+
+def test_kitti_full_sweeps_all_round():
+    pts = lidar.lidar_points("kitti_full", 0)
+    az = np.degrees(np.arctan2(pts[:, 1], pts[:, 0]))
+    assert 100_000 <= len(pts) <= 120_000
+    assert np.histogram(az, bins=8, range=(-180, 180))[0].min() > len(pts) / 16   # every octant
+    m = lidar.make_frame("kitti_full", seed=0)["voxel_features"].shape[0]
+    assert 30_000 <= m <= 50_000 and m > lidar.make_frame("kitti", seed=0)["voxel_features"].shape[0]
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_sector_is_the_forward_wedge_in_scan_order(as_tensor):
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(500, 4)).astype(np.float32)
+    x = torch.from_numpy(pts) if as_tensor else pts
+    got = lidar.sector(x, 120)
+    assert type(got) is type(x) and tuple(got.shape) == (120, 4)
+    az = np.abs(np.arctan2(pts[:, 1], pts[:, 0]))
+    want = np.sort(np.argsort(az, kind="stable")[:120])            # loop-free restatement: indices kept
+    np.testing.assert_array_equal(np.asarray(got), pts[want])
+    assert az[want].max() <= np.delete(az, want).min()
+    assert lidar.sector(x, 500) is x and lidar.sector(x, 900) is x

@@ -109,7 +109,7 @@ def test_kitti_sweep_matches_reference(dtype, native_only):
 
 @pytest.mark.parametrize("threads", [2, 4])
 def test_same_bits_for_any_thread_count(threads, native_only):
-    """The full sweep (120k points, several hash shards) gives identical outputs on 1 and N threads."""
+    """The full sweep (~110k points, several hash shards) gives identical outputs on 1 and N threads."""
     args = case.real("cpu")
     saved = torch.get_num_threads()
     try:

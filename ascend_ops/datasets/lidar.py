@@ -19,6 +19,11 @@ Presets (`PRESETS`):
   z = 0, sensor at 2.18 m), voxelized as OpenPCDet's Waymo configs: range
   [-75.2, -75.2, -2, 75.2, 75.2, 4], voxel 0.1 / 0.1 / 0.15, sparse shape [41, 1504, 1504];
   about 68k voxels.
+- "kitti_full": the "kitti" sensor all round (360 deg, 2000 azimuth steps: the whole sweep of a
+  KITTI velodyne file before OpenPCDet's camera-field-of-view crop, the scans SemanticKITTI
+  labels) in a street that extends behind the sensor too, on the "kitti" voxel grid; about
+  110k points, about 40k voxels inside the grid.
+`sector(points, n)` keeps the n points nearest in azimuth to +x (a forward wedge, in scan order).
 The sparse shape is OpenPCDet's `grid_size[::-1] + [1, 0, 0]` (spconv_backbone.py:76).
 """
 import dataclasses
@@ -76,6 +81,10 @@ PRESETS = {
         cars=70, poles=40, walls=52, x_span=(-78.0, 78.0),
         voxel_size=(0.1, 0.1, 0.15), point_cloud_range=(-75.2, -75.2, -2.0, 75.2, 75.2, 4.0)),
 }
+
+PRESETS["kitti_full"] = dataclasses.replace(
+    PRESETS["kitti"], name="kitti_full", azimuth_steps=2000, fov_deg=360.0, x_span=(-75.0, 75.0),
+    cars=32, poles=24, walls=20)
 
 
 def preset(name):
@@ -223,6 +232,16 @@ def lidar_points(name="kitti", seed=0, chunk=2048):
                         0.0, 1.0)
         out.append(np.column_stack([xyz, inten]))
     return np.concatenate(out).astype(np.float32)
+
+
+def sector(points, n):
+    """The n rows of `points` ([P, >= 2] x, y first; numpy or torch) nearest in azimuth to +x,
+    in their original (scan) order: a forward wedge with the frame's local density. n >= P: all."""
+    if n >= len(points):
+        return points
+    xy = torch.as_tensor(points[:, :2])
+    keep = torch.argsort(torch.atan2(xy[:, 1], xy[:, 0]).abs(), stable=True)[:n].sort().values
+    return points[keep.numpy()] if isinstance(points, np.ndarray) else points[keep]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,27 +1,48 @@
 """Inputs of the torchsparse point ops (sphash, sphash_kernel, sphashquery, spcount, spvoxelize,
 spdevoxelize), built with plain torch only (unique / searchsorted), never with the ops under test.
 
-The "real" scene follows SPVNAS on SemanticKITTI: ~100k LiDAR points per scan on 0.05 m voxels
-(coordinates in voxel units), point features C = 32 at the stem; points are denser near the
-sensor, so several points share a voxel there."""
+The "real" scene follows SPVNAS on SemanticKITTI: a 360-degree ray-cast HDL-64E sweep
+(`ascend_ops.datasets.lidar`, preset "kitti_full", ~110k points) of which 100k points (a forward
+wedge, `lidar.sector`) on 0.05 m voxels (coordinates in voxel units: ~74k voxels), point features
+C = 32 at the stem; points are denser near the sensor, so several points share a voxel there.
+Small scenes take a few random points of the same sweep on coarse voxels (many points per voxel).
+"""
+import functools
+
 import torch
+
+from ..datasets import lidar
 
 REAL_POINTS = 100_000
 REAL_POINTS_QUICK = 8_000
 REAL_CHANNELS = 32
+SWEEP_RADIUS_M = 20.0                  # `extent` voxels span this many metres (small scenes: a few voxels)
+REAL_EXTENT = SWEEP_RADIUS_M / 0.05    # SPVNAS's 0.05 m voxels
 SMALL = dict(points=40, channels=5, extent=3.0, batch=2)
 
 
-def point_cloud(points, batch=1, extent=1000.0, seed=0):
-    """float64 [N, 4] (b, x, y, z) in voxel units: a ring-shaped scan (range ~ 1/u^2 near the
-    sensor), ground plus clutter; small extents give many points per voxel."""
-    g = torch.Generator().manual_seed(seed)
-    b = torch.randint(0, batch, (points,), generator=g).double()
-    r = extent * (0.05 + 0.95 * torch.rand(points, generator=g, dtype=torch.float64) ** 2)
-    t = 2 * torch.pi * torch.rand(points, generator=g, dtype=torch.float64)
-    z = extent * 0.04 * torch.randn(points, generator=g, dtype=torch.float64)
-    xyz = torch.stack([r * torch.cos(t), r * torch.sin(t), z], 1)
-    return torch.cat([b[:, None], xyz], 1)
+@functools.lru_cache(maxsize=8)
+def _sweep(seed):
+    """float64 [P, 3] x, y, z (m) of the "kitti_full" sweep of `seed`, scan order."""
+    return torch.from_numpy(lidar.lidar_points("kitti_full", seed)[:, :3]).double()
+
+
+def point_cloud(points, batch=1, extent=REAL_EXTENT, seed=0, wedge=False):
+    """float64 [N = points, 4] (b, x, y, z) in voxel units (SWEEP_RADIUS_M metres = `extent` voxels),
+    sample b from the sweep of seed + b, in (b, scan) order: per sample its forward wedge of
+    points / batch points (`wedge`: the sweep's own density) or else `points` random points of all
+    samples (small extents then give many points per voxel)."""
+    clouds = [_sweep(seed + b) * (extent / SWEEP_RADIUS_M) for b in range(batch)]
+    if wedge:
+        clouds = [lidar.sector(c, points // batch + (b < points % batch)) for b, c in enumerate(clouds)]
+    every = torch.cat([torch.cat([torch.full((len(c), 1), float(b), dtype=torch.float64), c], 1)
+                       for b, c in enumerate(clouds)])
+    if len(every) < points:
+        raise ValueError(f"point_cloud: points = {points} exceeds the {len(every)} points of {batch} sweeps")
+    if wedge:
+        return every
+    pick = torch.randperm(len(every), generator=torch.Generator().manual_seed(seed))[:points].sort().values
+    return every[pick]
 
 
 def voxelize(point_coords):
@@ -63,10 +84,10 @@ def drop_voxels(voxels, inverse, fraction, seed):
     return voxels[keep], new_row[inverse]
 
 
-def scene(points, channels, extent, batch=1, seed=0):
+def scene(points, channels, extent, batch=1, seed=0, wedge=False):
     """dict of a scene: point_coords float64 [N, 4], feats float64 [N, C], voxels int32 [M, 4],
     inverse int64 [N], counts int64 [M], voxel_feats float64 [M, C]."""
-    pc = point_cloud(points, batch, extent, seed)
+    pc = point_cloud(points, batch, extent, seed, wedge)
     voxels, inverse, counts = voxelize(pc)
     g = torch.Generator().manual_seed(seed + 1)
     return dict(point_coords=pc, feats=torch.randn(points, channels, generator=g, dtype=torch.float64),
@@ -75,10 +96,9 @@ def scene(points, channels, extent, batch=1, seed=0):
 
 
 def real_scene(seed=0, quick=False):
-    n = REAL_POINTS_QUICK if quick else REAL_POINTS
-    # extent in 0.05 m voxels (7.5 m): ~82k voxels for 100k points, ~1.2 points per voxel as on a
-    # KITTI scan at 0.05 m; smaller when quick so the points per voxel stay alike
-    return scene(n, REAL_CHANNELS, extent=150.0 * (n / REAL_POINTS) ** 0.5, seed=seed)
+    """100k points (8k with quick=True: a narrower wedge at the same density, ~1.2-1.4 points per
+    0.05 m voxel either way)."""
+    return scene(REAL_POINTS_QUICK if quick else REAL_POINTS, REAL_CHANNELS, REAL_EXTENT, seed=seed, wedge=True)
 
 
 def small_scene(seed=0):

@@ -1,34 +1,21 @@
-"""Inputs shared by the voxelization and scatter_mean op cases: a KITTI-like LiDAR sweep and
-OpenPCDet's KITTI voxelization settings."""
-import math
-
+"""Inputs shared by the voxelization and scatter_mean op cases: a ray-cast 360-degree KITTI sweep
+(`ascend_ops.datasets.lidar`, preset "kitti_full") and OpenPCDet's KITTI voxelization settings."""
 import torch
 
+from ..datasets import lidar
+
 # OpenPCDet KITTI (tools/cfgs/dataset_configs/kitti_dataset.yaml, transform_points_to_voxels):
-# POINT_CLOUD_RANGE, VOXEL_SIZE, MAX_POINTS_PER_VOXEL, MAX_NUMBER_OF_VOXELS (train).
-KITTI_RANGE = (0.0, -40.0, -3.0, 70.4, 40.0, 1.0)
-KITTI_VOXEL = (0.05, 0.05, 0.1)
+# POINT_CLOUD_RANGE, VOXEL_SIZE (the "kitti" preset's grid), MAX_POINTS_PER_VOXEL,
+# MAX_NUMBER_OF_VOXELS (train).
+KITTI_RANGE = lidar.PRESETS["kitti"].point_cloud_range
+KITTI_VOXEL = lidar.PRESETS["kitti"].voxel_size
 KITTI_MAX_POINTS = 5
 KITTI_MAX_VOXELS = 16000
-KITTI_POINTS = 120000     # a full HDL-64E sweep
 
 
-def lidar_sweep(n, generator, sensor_height=1.73, beams=64):
-    """[n, 4] float64 (x, y, z, intensity): rays of a spinning 64-beam LiDAR (elevations -24.8 ..
-    2 degrees, azimuth all round) at `sensor_height` over flat ground (z = -sensor_height), half
-    of them stopped earlier by an obstacle 3 .. 60 m away; 2 cm range noise. Dense near the
-    sensor (many points per voxel), sparse far away, as a real sweep."""
-    g = generator
-    beam = torch.randint(0, beams, (n,), generator=g)
-    elevation = torch.deg2rad(-24.8 + 26.8 * beam.double() / (beams - 1))
-    azimuth = (torch.rand(n, generator=g, dtype=torch.float64) * 2 - 1) * math.pi
-    ground = torch.where(elevation < 0, sensor_height / torch.tan(-elevation).clamp(min=1e-6),
-                         torch.full_like(elevation, 120.0))
-    obstacle = torch.where(torch.rand(n, generator=g, dtype=torch.float64) < 0.5,
-                           3 + 57 * torch.rand(n, generator=g, dtype=torch.float64), torch.full_like(elevation, 120.0))
-    r = torch.minimum(torch.minimum(ground, obstacle), torch.full_like(ground, 120.0))
-    r = r + 0.02 * torch.randn(n, generator=g, dtype=torch.float64)
-    flat = r * torch.cos(elevation)
-    xyz = torch.stack([flat * torch.cos(azimuth), flat * torch.sin(azimuth), r * torch.sin(elevation)], 1)
-    intensity = torch.rand(n, 1, generator=g, dtype=torch.float64)
-    return torch.cat([xyz, intensity], 1)
+def lidar_sweep(seed, n=None):
+    """float64 [P, 4] (x, y, z, intensity), scan order: the whole ray-cast sweep of an HDL-64E-like
+    sensor (~110k points, ~55k of them in the KITTI range, ~40k voxels there; dense near the
+    sensor, sparse far away), or with `n` its forward wedge of n points (`lidar.sector`)."""
+    pts = torch.from_numpy(lidar.lidar_points("kitti_full", seed)).double()
+    return pts if n is None else lidar.sector(pts, n)

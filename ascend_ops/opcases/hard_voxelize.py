@@ -3,8 +3,7 @@ in ascend_ops.opcases. No baseline: the upstream formulation is spconv's own CPU
 in test/test_voxelize.py when spconv 2.3.8 is installed."""
 import torch
 
-from ._voxel_data import (KITTI_MAX_POINTS, KITTI_MAX_VOXELS, KITTI_POINTS, KITTI_RANGE, KITTI_VOXEL,
-                          lidar_sweep)
+from ._voxel_data import KITTI_MAX_POINTS, KITTI_MAX_VOXELS, KITTI_RANGE, KITTI_VOXEL, lidar_sweep
 
 OP = "hard_voxelize"
 QUICK_POINTS = 12000
@@ -36,11 +35,10 @@ def small(device, dtype=torch.float32, seed=0, quick=False):
 
 
 def real(device, dtype=torch.float32, seed=0, quick=False):
-    """OpenPCDet KITTI: a 120k-point 64-beam sweep [120000, 4], voxel (0.05, 0.05, 0.1) m on
-    [0, -40, -3, 70.4, 40, 1] (grid 1408 x 1600 x 40), max_points 5, max_voxels 16000
-    (quick=True: 12k points)."""
-    g = torch.Generator().manual_seed(seed)
-    pts = lidar_sweep(QUICK_POINTS if quick else KITTI_POINTS, g).to(dtype)
+    """OpenPCDet KITTI: a ray-cast 360-degree 64-beam sweep in scan order [~110k, 4] (seed 0:
+    110,665 points), voxel (0.05, 0.05, 0.1) m on [0, -40, -3, 70.4, 40, 1] (grid 1408 x 1600 x
+    40), max_points 5, max_voxels 16000 (quick=True: its forward wedge of 12k points)."""
+    pts = lidar_sweep(seed, QUICK_POINTS if quick else None).to(dtype)
     return pts.to(device), list(KITTI_VOXEL), list(KITTI_RANGE), KITTI_MAX_POINTS, KITTI_MAX_VOXELS
 
 

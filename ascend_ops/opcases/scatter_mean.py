@@ -6,7 +6,7 @@ as the count, count clamped to 1, one division.
 """
 import torch
 
-from ._voxel_data import KITTI_POINTS, KITTI_RANGE, KITTI_VOXEL, lidar_sweep
+from ._voxel_data import KITTI_RANGE, KITTI_VOXEL, lidar_sweep
 
 OP = "scatter_mean"
 REAL_CHANNELS = 32
@@ -29,12 +29,12 @@ def small(device, dtype=torch.float32, seed=0, quick=False):
 
 def real(device, dtype=torch.float32, seed=0, quick=False):
     """Point features averaged per voxel (SPVNAS / torchsparse point-to-voxel, DV's mean VFE): a
-    KITTI-like 120k-point sweep, the points inside OpenPCDet's KITTI range (~70k), index = their
-    voxel (0.05, 0.05, 0.1 m) as int64, src [n, 32], dim_size = the number of voxels
-    (quick=True: a 12k-point sweep)."""
+    ray-cast 360-degree KITTI sweep (~110k points), the points inside OpenPCDet's KITTI range
+    (~55k), index = their voxel (0.05, 0.05, 0.1 m) as int64, src [n, 32], dim_size = the number
+    of voxels (~40k) (quick=True: the sweep's forward wedge of 12k points)."""
     from ..ops.voxelize import dynamic_voxelize_reference
     g = torch.Generator().manual_seed(seed)
-    pts = lidar_sweep(QUICK_POINTS if quick else KITTI_POINTS, g).float()
+    pts = lidar_sweep(seed, QUICK_POINTS if quick else None).float()
     coords = dynamic_voxelize_reference(pts, list(KITTI_VOXEL), list(KITTI_RANGE))
     inside = coords[:, 0] >= 0
     key = coords[inside].long() @ torch.tensor([1 << 40, 1 << 20, 1])

@@ -16,7 +16,7 @@ def small(device, dtype=torch.float32, seed=0, quick=False):
 
 
 def real(device, dtype=torch.float32, seed=0, quick=False):
-    """SPVNAS SemanticKITTI: ~82k voxel coords int32 [M, 4] of a 100k-point scan (quick: 8k points)."""
+    """SPVNAS SemanticKITTI: ~74k voxel coords int32 [M, 4] of a 100k-point scan (quick: 8k points)."""
     return (_coords(data.real_scene(seed, quick), device),)
 
 

@@ -23,7 +23,7 @@ def small(device, dtype=torch.float32, seed=0, quick=False):
 
 
 def real(device, dtype=torch.float32, seed=0, quick=False):
-    """SPVNAS voxel_to_point: 8 x 100k corner keys (quick: 8 x 8k) against ~82k voxel keys."""
+    """SPVNAS voxel_to_point: 8 x 100k corner keys (quick: 8 x 8k) against ~74k voxel keys."""
     return _point_queries(data.real_scene(seed, quick), device)
 
 
