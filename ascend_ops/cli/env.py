@@ -17,6 +17,9 @@ def collect():
         "kernel_backends": {k: {"built": ok, "reason": why} for k, (ok, why) in _ext.status().items()},
         "cpu_build": _ext.build_info(),
     }
+    from ascend_ops import compat
+    info["compat_served"] = {name: st["state"] + (" (active)" if st["active"] else "")
+                             for name, st in compat.status().items()}
     if torch.cuda.is_available():
         info["cuda_device"] = torch.cuda.get_device_name()
     if device.npu_available():
@@ -35,6 +38,9 @@ def run(args):
         if key == "kernel_backends":
             for name, st in value.items():
                 print(f"kernels[{name}]: {'built' if st['built'] else 'not built - ' + st['reason']}")
+        elif key == "compat_served":
+            for name, state in value.items():
+                print(f"compat[{name}]: {state}")
         else:
             print(f"{key}: {value}")
     return 0

@@ -1,0 +1,4 @@
+"""`spconv.pytorch.identity`."""
+from ..identity import Identity
+
+__all__ = ["Identity"]

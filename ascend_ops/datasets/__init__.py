@@ -1,0 +1,1 @@
+"""Synthetic workloads: seeded, deterministic generators of model inputs (no data download)."""
