@@ -11,9 +11,7 @@ core/models/utils.py) written with `import torchsparse` / `torchsparse.nn as spn
 
     PYTHONPATH=$PWD python -m pytest -q test/test_compat_torchsparse.py
 """
-import contextlib
 import importlib
-import sys
 import warnings
 
 import numpy as np
@@ -396,31 +394,10 @@ def test_gpu_hash_table_insert_and_lookup_against_a_dict():
 
 
 # -- SPVNAS building blocks through the served module names ------------------------------------
-@contextlib.contextmanager
 def served(names):
-    """The front ends under their real names: ascend_ops.compat.activate when the registry is
-    there, else a sys.modules alias of the packages (restored on exit)."""
-    compat = importlib.import_module("ascend_ops.compat")
-    if hasattr(compat, "activate"):
-        with compat.activate(names):
-            yield
-        return
-    saved = {k: v for k, v in sys.modules.items() if k.split(".")[0] in names}
-    try:
-        for name in names:
-            for key in [k for k in list(sys.modules) if k.split(".")[0] == name]:
-                del sys.modules[key]
-            pkg = f"ascend_ops.compat.{name}"
-            importlib.import_module(pkg)
-            for key, mod in list(sys.modules.items()):
-                if key == pkg or key.startswith(pkg + "."):
-                    sys.modules[name + key[len(pkg):]] = mod
-        yield
-    finally:
-        for name in names:
-            for key in [k for k in list(sys.modules) if k.split(".")[0] == name]:
-                del sys.modules[key]
-        sys.modules.update(saved)
+    """The front ends under their real names, in this process (ascend_ops.compat.activate)."""
+    from ascend_ops import compat
+    return compat.activate(names)
 
 
 def _spvcnn_blocks():
@@ -566,8 +543,11 @@ def _scan(n_per_frame=700, frames=2, seed=0):
 def test_spvcnn_blocks_run_unchanged_forward_and_backward():
     coords, feats = _scan()
     with served(["torchsparse", "torch_scatter"]):
+        import torch_scatter
         import torchsparse
-        assert getattr(torchsparse, "KIT_FRONT_END", False) and torchsparse.__version__ == "2.1.0"
+        import torchsparse.nn.functional as F
+        assert torchsparse is ts and F is tsF and torchsparse.__version__ == "2.1.0"
+        assert torch_scatter.scatter_mean is importlib.import_module("ascend_ops.compat.torch_scatter").scatter_mean
         TinySPVCNN, SparseTensor = _spvcnn_blocks()
         torch.manual_seed(0)
         model = TinySPVCNN()

@@ -29,6 +29,10 @@ from ._hook import FrontEnd, KitFinder, RefusedError
 FRONT_ENDS = {
     "spconv": FrontEnd(served=("spconv",), package="ascend_ops.compat.spconv", real_dist="spconv",
                        description="spconv 1.x namespace `spconv` and 2.x `spconv.pytorch` on ascend_ops.sparse"),
+    "torchsparse": FrontEnd(served=("torchsparse",), package="ascend_ops.compat.torchsparse", real_dist="torchsparse",
+                            description="torchsparse 2.1 (SparseTensor, nn, nn.functional, backend.GPUHashTable) on ascend_ops.sparse"),
+    "torch_scatter": FrontEnd(served=("torch_scatter",), package="ascend_ops.compat.torch_scatter",
+                              real_dist="torch-scatter", description="torch_scatter 2.1 scatter family on the kit's ops"),
 }
 
 

@@ -88,7 +88,10 @@ def _along_dim_only(index, src, dim):
 def _rows_view(t, dim):
     """t with dim moved first and the rest flattened: [t.size(dim), rest]."""
     moved = t.movedim(dim, 0)
-    return moved.reshape(moved.shape[0], -1), moved.shape
+    rest = 1
+    for v in moved.shape[1:]:
+        rest *= v
+    return moved.reshape(moved.shape[0], rest), moved.shape
 
 
 def _from_rows(rows, moved_shape, size, dim):
