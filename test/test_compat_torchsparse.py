@@ -579,3 +579,29 @@ def test_spvcnn_blocks_gradcheck_float64():
         w = torch.randn(coords.shape[0], 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
         assert torch.autograd.gradcheck(lambda t: (model(SparseTensor(f * t, coords)) * w).sum(0), (scale,),
                                         eps=1e-6, atol=1e-6)
+
+
+def test_no_copy_to_the_host_in_the_network(monkeypatch):
+    # "no silent round trip through the CPU": the whole forward and backward runs without
+    # Tensor.cpu() / .numpy() of data (torchsparse's point ops copy non-CUDA tensors to the CPU and
+    # back); only scalars and tiny reductions are read (grid extents, counts)
+    coords, feats = _scan(n_per_frame=200, frames=1, seed=7)
+    with served(["torchsparse", "torch_scatter"]):
+        TinySPVCNN, SparseTensor = _spvcnn_blocks()
+        torch.manual_seed(3)
+        model = TinySPVCNN()
+
+        def guard(name):
+            original = getattr(torch.Tensor, name)
+
+            def refuse(self, *args, **kwargs):
+                if self.numel() > 32:   # small reductions (a grid's [4] max, K + 1 offsets) may be read
+                    raise AssertionError(f"a tensor of {self.numel()} elements was copied to the host ({name})")
+                return original(self, *args, **kwargs)
+            monkeypatch.setattr(torch.Tensor, name, refuse)
+
+        guard("cpu")
+        guard("numpy")
+        guard("tolist")
+        out = model(SparseTensor(feats.clone().requires_grad_(True), coords))
+        out.sum().backward()
