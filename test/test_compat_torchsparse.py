@@ -605,3 +605,34 @@ def test_no_copy_to_the_host_in_the_network(monkeypatch):
         guard("tolist")
         out = model(SparseTensor(feats.clone().requires_grad_(True), coords))
         out.sum().backward()
+
+
+def _sorted_rows(coords, feats):
+    keys = coords.long()
+    order = sorted(range(keys.shape[0]), key=lambda i: keys[i].tolist())
+    order = torch.tensor(order, device=coords.device)
+    return coords[order], feats[order]
+
+
+@pytest.mark.cuda
+def test_parity_with_a_real_torchsparse_build():
+    # runs only where torchsparse 2.1 is installed (CUDA build) next to the kit
+    from ascend_ops import compat
+    if compat.real_package("torchsparse") is None:
+        pytest.skip("no real torchsparse installed (it is not on PyPI; build it from mit-han-lab/torchsparse)")
+    real = importlib.import_module("torchsparse")
+    real_nn = importlib.import_module("torchsparse.nn")
+    coords = _coords(400, (14, 14, 14), 2, 5).cuda()
+    feats = torch.randn(400, 4, generator=torch.Generator().manual_seed(6)).cuda()
+    xr, xk = real.SparseTensor(feats, coords), ts.SparseTensor(feats, coords)
+    for cin, cout, ks, stride, transposed in [(4, 8, 3, 1, False), (8, 8, 2, 2, False), (8, 8, 3, 1, False),
+                                              (8, 4, 2, 2, True)]:
+        r = real_nn.Conv3d(cin, cout, ks, stride, transposed=transposed).cuda()
+        k = tsnn.Conv3d(cin, cout, ks, stride, transposed=transposed).cuda()
+        with torch.no_grad():
+            k.kernel.copy_(r.kernel)
+        xr, xk = r(xr), k(xk)
+        cr, fr = _sorted_rows(xr.C, xr.F)
+        ck, fk = _sorted_rows(xk.C, xk.F)
+        assert torch.equal(cr.int(), ck.int()), (ks, stride, transposed)
+        torch.testing.assert_close(fk, fr.float(), rtol=2e-2, atol=2e-2)   # torchsparse may use TF32 / FP16
