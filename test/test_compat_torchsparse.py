@@ -213,7 +213,7 @@ def test_downsample_matches_dense_conv3d(ks, stride, padding):
 
 @pytest.mark.parametrize("ks,stride,padding", [(2, 2, 0), (3, 2, 1)])
 def test_transposed_reuses_the_down_map_and_matches_conv_transpose3d(ks, stride, padding):
-    x, feats = _input(n=90)
+    x, _feats = _input(n=90)
     x0 = _conv(3, 3, 3)(x)                        # a submanifold layer first: cmaps[(1, 1, 1)] = x's rows
     down = _conv(3, 4, ks, stride, padding)
     y = down(x0)

@@ -109,7 +109,7 @@ def _even_subm_map(coords, batch_size, shape, kernel_size):
     c32 = coords.to(torch.int32)
     rows = sphashquery(sphash_kernel(c32, offsets).reshape(-1), sphash(c32)).reshape(offsets.shape[0], -1)
     found = rows >= 0
-    k_idx, o_idx = found.nonzero(as_tuple=True)
+    _k_idx, o_idx = found.nonzero(as_tuple=True)
     counts = found.sum(1).cumsum(0).tolist()
     return KernelMap(coords, coords, rows[found].to(torch.int32), o_idx.to(torch.int32), [0] + counts, shape, shape,
                      batch_size, tuple(kernel_size), (1, 1, 1), (0, 0, 0), (1, 1, 1), geometry.REGULAR)

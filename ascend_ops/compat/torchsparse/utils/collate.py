@@ -34,7 +34,7 @@ def sparse_collate(inputs: List[SparseTensor]) -> SparseTensor:
 def sparse_collate_fn(inputs: List[Any]) -> Any:
     if isinstance(inputs[0], dict):
         output = {}
-        for name in inputs[0].keys():
+        for name in inputs[0]:
             first = inputs[0][name]
             if isinstance(first, dict):
                 output[name] = sparse_collate_fn([x[name] for x in inputs])

@@ -21,7 +21,7 @@ def make_ntuple(x: Union[int, List[int], Tuple[int, ...], torch.Tensor], ndim: i
     return x
 
 
-@lru_cache()
+@lru_cache
 def make_tensor(x: Tuple[int, ...], dtype: torch.dtype, device) -> torch.Tensor:
     """torch.tensor(x, dtype, device), cached per (x, dtype, device) as upstream (utils.py:23-25)."""
     return torch.tensor(x, dtype=dtype, device=device)

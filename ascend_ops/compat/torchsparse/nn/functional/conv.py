@@ -92,7 +92,7 @@ def _add_bias(feats, bias):
 def conv3d(input: SparseTensor, weight: torch.Tensor, kernel_size: Union[int, List[int], Tuple[int, ...]],
            bias: Optional[torch.Tensor] = None, stride: Union[int, List[int], Tuple[int, ...]] = 1,
            padding: Union[int, Tuple[int, ...]] = 0, dilation: Union[int, Tuple[int, ...]] = 1,
-           config: Dict = None, transposed: bool = False, generative: bool = False,
+           config: Optional[Dict] = None, transposed: bool = False, generative: bool = False,
            training: bool = False) -> SparseTensor:
     feats, coords = input.feats, input.coords
     kernel_size = make_ntuple(kernel_size, ndim=3)

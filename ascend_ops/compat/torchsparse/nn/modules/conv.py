@@ -8,7 +8,7 @@ K), or [Cin, Cout] for K = 1 with stride 1; optional `bias` [Cout]. Padding per 
 for an odd kernel at stride 1, else the given padding (conv.py:42-48). Initialisation as upstream
 (:87-94): kernel and bias ~ U(-b, b), b = 1 / sqrt((out if transposed else in) * K)."""
 import math
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from torch import nn
@@ -24,7 +24,7 @@ class Conv3d(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Union[int, List[int], Tuple[int, ...]] = 3,
                  stride: Union[int, List[int], Tuple[int, ...]] = 1, padding: Union[int, Tuple[int, ...]] = 0,
                  dilation: int = 1, bias: bool = False, transposed: bool = False, generative: bool = False,
-                 config: Dict = None) -> None:
+                 config: Optional[Dict] = None) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.out_channels = out_channels
