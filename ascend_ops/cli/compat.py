@@ -29,7 +29,7 @@ def run(args):
             st = compat.status(args.site_dir)
             if args.names:
                 st = {k: v for k, v in st.items() if k in args.names}
-    except (compat.RefusedError, ValueError) as e:
+    except (compat.RefusedError, ValueError, OSError) as e:
         msg = str(e).removeprefix("ascend-kit compat: ")
         print(f"ascend-kit compat: error: {msg}", file=sys.stderr)
         return 2
