@@ -30,6 +30,10 @@ from .pcdet_ops import SERVED as _pcdet_served
 FRONT_ENDS = {
     "spconv": FrontEnd(served=("spconv",), package="ascend_ops.compat.spconv", real_dist="spconv",
                        description="spconv 1.x namespace `spconv` and 2.x `spconv.pytorch` on ascend_ops.sparse"),
+    "torchsparse": FrontEnd(served=("torchsparse",), package="ascend_ops.compat.torchsparse", real_dist="torchsparse",
+                            description="torchsparse 2.1 (SparseTensor, nn, nn.functional, backend.GPUHashTable) on ascend_ops.sparse"),
+    "torch_scatter": FrontEnd(served=("torch_scatter",), package="ascend_ops.compat.torch_scatter",
+                              real_dist="torch-scatter", description="torch_scatter 2.1 scatter family on the kit's ops"),
     "pcdet-ops": FrontEnd(served=tuple(_pcdet_served), package="ascend_ops.compat.pcdet_ops", real_dist="pcdet",
                           modules=_pcdet_served,
                           description="OpenPCDet's compiled ops: iou3d_nms_cuda, roiaware_pool3d_cuda (others import, raise on use)"),
