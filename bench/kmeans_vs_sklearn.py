@@ -10,6 +10,13 @@ Point sets: "road" (nuScenes-like box centres along roads, ascend_ops.nuscenes.s
 
     python bench/kmeans_vs_sklearn.py --sizes 100000,1000000 --dists road,uniform --json out.json
 
+End to end (`--end-to-end N`): N street-like boxes (road centres, positive sizes) in an info pkl;
+the wall (and CPU) time of the whole `python -m ascend_ops anchors` process (start-up, pkl load, K-means,
+save) against sklearn's KMeans(900).fit alone on the same kept centres; inertia of both
+recomputed with the same function from the saved anchors.
+
+    python bench/kmeans_vs_sklearn.py --end-to-end 600000
+
 Reports wall time and process CPU time (all threads): on a shared machine CPU time is the
 steadier measure of work. Ratios are sklearn / ours (time) and ours / sklearn (inertia).
 """
@@ -59,6 +66,51 @@ def run_case(dist, n, k, seed, n_init):
                 inertia_ratio=ours_inertia / skl_inertia)
 
 
+def end_to_end(n, k, seed, n_init, detection_range=55.0):
+    """Wall time of `python -m ascend_ops anchors` on n street-like boxes vs sklearn's fit alone."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+    from sklearn.cluster import KMeans
+    from ascend_ops.anchors.kmeans import inertia
+    x = points("road", n, seed)
+    rng = np.random.default_rng(seed)
+    boxes = np.concatenate([x, rng.uniform(0.5, 5.0, (n, 3)), rng.uniform(-np.pi, np.pi, (n, 1))], axis=1)
+    with tempfile.TemporaryDirectory() as d:
+        ann, out = os.path.join(d, "infos.pkl"), os.path.join(d, "anchors.npy")
+        infos = [dict(token=str(i), gt_boxes=boxes[i:i + 40]) for i in range(0, n, 40)]
+        with open(ann, "wb") as f:
+            pickle.dump(dict(infos=infos, metadata=dict(version="v1.0-trainval")), f)
+        cmd = [sys.executable, "-m", "ascend_ops", "anchors", "--ann_file", ann, "--num_anchor", str(k),
+               "--detection_range", str(detection_range), "--output_file_name", out, "--seed", str(seed),
+               "--no_progress"]
+        import resource
+        c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        w0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        e2e_wall = time.perf_counter() - w0
+        c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        e2e_cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+        if proc.returncode != 0:
+            raise RuntimeError(f"ascend-kit anchors failed: {proc.stderr}")
+        centres = np.load(out)[:, :3]
+    w0 = time.perf_counter()
+    import_ok = subprocess.run([sys.executable, "-c", "import ascend_ops"], capture_output=True).returncode == 0
+    import_wall = time.perf_counter() - w0
+    w0 = time.perf_counter()
+    help_ok = subprocess.run([sys.executable, "-m", "ascend_ops", "anchors", "--help"], capture_output=True).returncode == 0
+    help_wall = time.perf_counter() - w0
+    skl, skl_wall, skl_cpu = timed(lambda: KMeans(n_clusters=k, random_state=seed, n_init=n_init).fit(x))
+    ours_inertia, skl_inertia = inertia(x, centres), inertia(x, skl.cluster_centers_)
+    return dict(n=n, k=k, seed=seed, e2e_wall_s=e2e_wall, e2e_cpu_s=e2e_cpu, time_ratio_cpu=skl_cpu / e2e_cpu, import_ascend_ops_wall_s=import_wall if import_ok else None,
+                anchors_help_wall_s=help_wall if help_ok else None, sklearn_fit_wall_s=skl_wall,
+                sklearn_fit_cpu_s=skl_cpu, time_ratio_wall=skl_wall / e2e_wall,
+                inertia_ours=ours_inertia, inertia_sklearn=skl_inertia, inertia_ratio=ours_inertia / skl_inertia,
+                command_output=proc.stdout.strip().splitlines()[-2:])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default="100000", help="comma-separated point counts")
@@ -67,9 +119,15 @@ def main(argv=None):
     p.add_argument("--seeds", default="0", help="comma-separated seeds (data and both K-means)")
     p.add_argument("--n-init", default="auto", help="sklearn n_init ('auto' = upstream on sklearn>=1.4)")
     p.add_argument("--json", default=None, help="write results here")
+    p.add_argument("--end-to-end", type=int, default=None, metavar="N",
+                   help="time the whole `ascend-kit anchors` process on N street-like boxes instead")
     args = p.parse_args(argv)
     import sklearn
     n_init = args.n_init if args.n_init == "auto" else int(args.n_init)
+    if args.end_to_end:
+        r = end_to_end(args.end_to_end, args.k, int(args.seeds.split(",")[0]), n_init)
+        print(json.dumps(r, indent=2))
+        return [r]
     results = []
     for dist in args.dists.split(","):
         for n in (int(s) for s in args.sizes.split(",")):
@@ -86,7 +144,8 @@ def main(argv=None):
     meta = dict(environment(["cpu"]), sklearn=sklearn.__version__, numpy=np.__version__,
                 machine=platform.processor() or platform.machine())
     if args.json:
-        with open(args.json, "w") as f:
+        from ascend_ops._io import atomic_write
+        with atomic_write(args.json, "w") as f:
             json.dump(dict(meta=meta, results=results), f, indent=2)
     return results
 

@@ -225,7 +225,8 @@ def test_conv_matches_dense(name, kernel, stride, padding, dilation, kind, n, ba
     _close(gb, db, "grad bias")
 
 
-INVERSES = [("k2s2", 2, 2, 0), ("k3s2p1", 3, 2, 1), ("k311s211", (3, 1, 1), (2, 1, 1), 0), ("k3s2p011", 3, 2, (0, 1, 1))]
+INVERSES = [("k2s2", 2, 2, 0), ("k3s2p1", 3, 2, 1), ("k311s211", (3, 1, 1), (2, 1, 1), 0),
+            ("k3s2p011", 3, 2, (0, 1, 1))]
 
 
 @pytest.mark.parametrize("n", [40, 0], ids=["sites40", "empty"])
@@ -253,7 +254,8 @@ def test_inverse_conv_matches_dense_transposed(name, kernel, stride, padding, n,
     _close(gb, db, "grad bias")
 
 
-POOLS = [("k4s4", 4, 4, 0, 1), ("k3s2p1", 3, 2, 1, 1), ("k2s2", 2, None, 0, 1), ("axis_dil2", (3, 2, 1), (1, 2, 1), (1, 1, 0), (2, 1, 1))]
+POOLS = [("k4s4", 4, 4, 0, 1), ("k3s2p1", 3, 2, 1, 1), ("k2s2", 2, None, 0, 1),
+         ("axis_dil2", (3, 2, 1), (1, 2, 1), (1, 1, 0), (2, 1, 1))]
 
 
 @pytest.mark.parametrize("n", [60, 0], ids=["sites60", "empty"])
@@ -336,7 +338,8 @@ def test_huge_grid_without_dense_allocation(backend):
             outs.setdefault(name, []).append(h)
         outs[name].append(pool(h))
     for a, b, offset in zip(outs["small"], outs["big"], (shift, shift // 2, shift, shift // 2)):
-        assert torch.equal(a.indices[:, 1:] + offset, b.indices[:, 1:]) and torch.equal(a.indices[:, 0], b.indices[:, 0])
+        assert torch.equal(a.indices[:, 1:] + offset, b.indices[:, 1:])
+        assert torch.equal(a.indices[:, 0], b.indices[:, 0])
         torch.testing.assert_close(a.features, b.features, rtol=1e-12, atol=1e-12)
     assert outs["big"][1].spatial_shape == (50_000,) * 3
 
@@ -436,3 +439,96 @@ def test_bad_inputs_name_the_argument(monkeypatch):
     _expect(ValueError, r"duplicate coordinates", sparse.SubMConv3d(3, 2, 3).double(),
             sparse.SparseTensor(f, dup, (5, 6, 7), 2))
     _expect(ValueError, r"output extent", sparse.SparseConv3d(3, 2, 7).double(), x)
+
+
+# -- against spconv 2.x (CPU package), when installed ----------------------------------------
+SPCONV_CASES = [   # (kind, kernel, stride, padding, dilation)
+    ("subm", 3, 1, 0, 1), ("subm", (3, 1, 5), 1, 0, (2, 1, 1)),
+    ("conv", 3, 2, 1, 1), ("conv", 3, 2, (0, 1, 1), 1), ("conv", (3, 1, 1), (2, 1, 1), 0, 1), ("conv", 2, 2, 0, 1),
+    ("conv", 3, 1, 2, 2), ("transposed", 2, 2, 0, 1), ("transposed", 3, 2, 1, 1), ("inverse", 3, 2, 1, 1),
+    ("inverse", 2, 2, 0, 1), ("pool", 4, 4, 0, 1), ("pool", 3, 2, 1, 1), ("pool", 2, 2, 0, 1),
+]
+
+
+@pytest.fixture
+def spconv_cpu(monkeypatch):
+    """spconv.pytorch on CPU-only torch, one thread. Its backward asks for the CUDA stream
+    (spconv/pytorch/cppcore.py get_current_stream): patched to return 0. One thread: spconv
+    2.3.8's CPU transposed / inverse conv gives wrong, run-to-run different sums with 2 threads
+    (seen here on a k3 s2 p1 transposed conv, Cin 4 -> Cout 3), right ones with 1."""
+    spconv = pytest.importorskip("spconv.pytorch", reason="spconv not installed: pip install spconv==2.3.8 "
+                                                          "(CPU wheel) to run the parity tests against it")
+    import spconv.pytorch.cppcore as cppcore
+    import spconv.pytorch.ops as spconv_ops
+    for mod in (cppcore, spconv_ops):
+        if hasattr(mod, "get_current_stream"):
+            monkeypatch.setattr(mod, "get_current_stream", lambda: 0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield spconv
+    torch.set_num_threads(threads)
+
+
+def _sorted_rows(indices, features, shape):
+    order = torch.argsort(sparse.keys.encode(indices, shape))
+    return indices[order], features[order]
+
+
+@pytest.mark.parametrize("kind,kernel,stride,padding,dilation", SPCONV_CASES,
+                         ids=[f"{c[0]}-k{c[1]}s{c[2]}p{c[3]}d{c[4]}" for c in SPCONV_CASES])
+def test_matches_spconv(kind, kernel, stride, padding, dilation, spconv_cpu, backend):
+    """Same coordinates and weights (spconv's KRSC converted by weights.from_spconv2): the same
+    output sites and spatial shape, features, input and weight gradients (float32). Max pool on
+    positive features: spconv's pool starts from 0 (spconv/pytorch/ops.py indice_maxpool,
+    torch.zeros), the kit's from the existing inputs; they agree when the inputs are > 0."""
+    spconv = spconv_cpu
+    shape, batch = (9, 10, 11), 2
+    coords = random_coords(80, shape, batch, torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    f = torch.rand(80, 4, generator=g) + 0.5 if kind == "pool" else torch.randn(80, 4, generator=g)
+    torch.manual_seed(2)
+    kw = dict(stride=stride, padding=padding, dilation=dilation)
+    if kind == "pool":
+        theirs, ours, first = spconv.SparseMaxPool3d(kernel, **kw), sparse.SparseMaxPool3d(kernel, **kw), None
+    elif kind == "inverse":
+        first = (spconv.SparseConv3d(4, 4, kernel, stride, padding, bias=False, indice_key="d"),
+                 sparse.SparseConv3d(4, 4, kernel, stride, padding, bias=False, indice_key="d"))
+        theirs = spconv.SparseInverseConv3d(4, 3, kernel, indice_key="d", bias=False)
+        ours = sparse.SparseInverseConv3d(4, 3, kernel, indice_key="d", bias=False)
+    else:
+        pair = {"subm": (spconv.SubMConv3d, sparse.SubMConv3d), "conv": (spconv.SparseConv3d, sparse.SparseConv3d),
+                "transposed": (spconv.SparseConvTranspose3d, sparse.SparseConvTranspose3d)}[kind]
+        theirs, ours, first = pair[0](4, 3, kernel, bias=False, **kw), pair[1](4, 3, kernel, bias=False, **kw), None
+    for a, b in ([first] if first else []) + ([(theirs, ours)] if kind != "pool" else []):
+        with torch.no_grad():
+            b.weight.copy_(weights.from_spconv2(a.weight))
+    fa, fb = f.clone().requires_grad_(), f.clone().requires_grad_()
+    xa = spconv.SparseConvTensor(fa, coords, list(shape), batch)
+    xb = sparse.SparseTensor(fb, coords, shape, batch)
+    if first:
+        xa, xb = first[0](xa), first[1](xb)
+    ya, yb = theirs(xa), ours(xb)
+    assert list(ya.spatial_shape) == list(yb.spatial_shape)
+    ia, va = _sorted_rows(ya.indices, ya.features, yb.spatial_shape)
+    ib, vb = _sorted_rows(yb.indices, yb.features, yb.spatial_shape)
+    assert torch.equal(ia.int(), ib)
+    torch.testing.assert_close(vb, va, rtol=1e-5, atol=1e-5)
+    grad = torch.randn(va.shape, generator=g)
+    (va * grad).sum().backward()
+    (vb * grad).sum().backward()
+    torch.testing.assert_close(fb.grad, fa.grad, rtol=1e-4, atol=1e-4)
+    if kind != "pool":
+        torch.testing.assert_close(ours.weight.grad, weights.from_spconv2(theirs.weight.grad), rtol=1e-4, atol=1e-4)
+
+
+def test_autocast_bfloat16_runs_close_to_float32(backend):
+    """Under torch.autocast (CPU, bfloat16) float32 weights meet the GEMMs' low-precision casts."""
+    x = _sparse_input(50, 4, seed=3, dtype=torch.float32)
+    torch.manual_seed(4)
+    net = torch.nn.Sequential(sparse.SubMConv3d(4, 8, 3), sparse.SparseConv3d(8, 8, 3, 2, 1))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = net(x).features
+    full = net(x).features
+    torch.testing.assert_close(low.float(), full, rtol=5e-2, atol=5e-2)
+    low.float().sum().backward()
+    assert net[0].weight.grad is not None and torch.isfinite(net[0].weight.grad).all()

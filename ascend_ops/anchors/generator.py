@@ -27,6 +27,8 @@ class AnchorError(ValueError):
 def load_gt_boxes(ann_file):
     """All gt_boxes of an info pkl as one float64 array [sum N, C >= 7]."""
     if not os.path.isfile(ann_file):
+        if os.path.exists(ann_file):
+            raise AnchorError(f"--ann_file: {ann_file!r} is not a file")
         raise FileNotFoundError(f"--ann_file: no such file: {ann_file!r}")
     try:
         with open(ann_file, "rb") as f:
@@ -46,7 +48,10 @@ def load_gt_boxes(ann_file):
         if not isinstance(info, dict) or "gt_boxes" not in info:
             raise AnchorError(f"--ann_file: infos[{i}] has no 'gt_boxes' (a test-split pkl has no "
                               f"annotations; use the train pkl)")
-        b = np.asarray(info["gt_boxes"], dtype=np.float64)
+        try:
+            b = np.asarray(info["gt_boxes"], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise AnchorError(f"--ann_file: infos[{i}]['gt_boxes'] is not a numeric array ({exc})") from None
         if b.size == 0:
             continue
         if b.ndim != 2 or b.shape[1] < 7:
@@ -82,6 +87,12 @@ def anchors_from_boxes(gt_boxes, num_anchor=900, detection_range=55.0, seed=0, d
     if kept.shape[0] < num_anchor:
         raise AnchorError(f"only {kept.shape[0]} boxes lie within --detection_range "
                           f"{detection_range} m, fewer than --num_anchor {num_anchor}")
+    sizes = kept[:, [W, L, H]]
+    flat = ~(sizes > 0).all(axis=1)
+    if flat.any():   # log(mean size) of such boxes is -inf or NaN: anchors no detector can use
+        first = int(np.flatnonzero(flat)[0])
+        raise AnchorError(f"--ann_file: {int(flat.sum())} box(es) within --detection_range have a zero or negative "
+                          f"size (columns 3..5; first: {sizes[first].tolist()}); fix the info pkl")
     result = kmeans(kept[:, [X, Y, Z]], num_anchor, seed=seed, device=device, max_iter=max_iter,
                     tol=tol, progress=progress, n_init=n_init)
     anchor = np.zeros((num_anchor, ANCHOR_DIM))
@@ -91,16 +102,37 @@ def anchors_from_boxes(gt_boxes, num_anchor=900, detection_range=55.0, seed=0, d
     return anchor, result
 
 
-def save_anchors(anchor, output_file_name, overwrite=False):
-    """np.save the anchors; refuses to replace an existing file unless overwrite."""
-    if os.path.exists(output_file_name) and not overwrite:
-        raise FileExistsError(f"--output_file_name: {output_file_name!r} exists; pass --overwrite "
-                              f"to replace it")
-    parent = os.path.dirname(os.path.abspath(output_file_name))
+def output_path(output_file_name):
+    """The file np.save writes for `output_file_name`: '.npy' appended when the name lacks it
+    ('anchors' -> 'anchors.npy'), as upstream's np.save call does."""
+    name = os.fspath(output_file_name)
+    return name if name.endswith(".npy") else name + ".npy"
+
+
+def _check_output(output_file_name, overwrite):
+    """The path that will be written; AnchorError / FileExistsError when it cannot or may not be."""
+    path = output_path(output_file_name)
+    if os.path.isdir(path):
+        raise AnchorError(f"--output_file_name: {path!r} is a folder")
+    if os.path.exists(path) and not overwrite:
+        said = "" if path == os.fspath(output_file_name) else f" (numpy adds '.npy' to {output_file_name!r})"
+        raise FileExistsError(f"--output_file_name: {path!r} exists{said}; pass --overwrite to replace it")
+    parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise FileNotFoundError(f"--output_file_name: directory {parent!r} does not exist")
-    np.save(output_file_name, anchor)
-    return output_file_name
+    if not os.access(parent, os.W_OK):
+        raise AnchorError(f"--output_file_name: directory {parent!r} is not writable")
+    return path
+
+
+def save_anchors(anchor, output_file_name, overwrite=False):
+    """np.save the anchors atomically (to output_path(output_file_name)); refuses to replace an
+    existing file unless overwrite. Returns the path written."""
+    from .._io import atomic_write
+    path = _check_output(output_file_name, overwrite)
+    with atomic_write(path, "wb") as f:
+        np.save(f, anchor)
+    return path
 
 
 def _tqdm_progress(disable=False):
@@ -132,9 +164,7 @@ def get_kmeans_anchor(ann_file, num_anchor=900, detection_range=55, output_file_
                       verbose=False, seed=0, device="cpu", overwrite=False, max_iter=300, tol=1e-5,
                       progress_bar=True, n_init=3):
     """Upstream-compatible entry point: load, cluster, save; returns the anchor array."""
-    if os.path.exists(output_file_name) and not overwrite:  # fail before the expensive part
-        raise FileExistsError(f"--output_file_name: {output_file_name!r} exists; pass --overwrite "
-                              f"to replace it")
+    _check_output(output_file_name, overwrite)   # fail before the expensive part
     gt_boxes = load_gt_boxes(ann_file)
     callback, close = _tqdm_progress(disable=not progress_bar)
     try:
@@ -148,6 +178,6 @@ def get_kmeans_anchor(ann_file, num_anchor=900, detection_range=55, output_file_
           f"{'' if result.converged else ' (max_iter reached)'}, inertia = {result.inertia:.6g}")
     if verbose:
         print(f"mean log size (cols 3..5): {anchor[0, [W, L, H]].tolist()}")
-    save_anchors(anchor, output_file_name, overwrite=overwrite)
-    print(f"saved {anchor.shape} anchors to {output_file_name}")
+    path = save_anchors(anchor, output_file_name, overwrite=overwrite)
+    print(f"saved {anchor.shape} anchors to {path}")
     return anchor

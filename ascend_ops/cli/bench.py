@@ -7,9 +7,12 @@ import os
 import platform
 import sys
 
-import torch
+DTYPES = ("bfloat16", "float16", "float32")
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+def torch_dtype(name):
+    import torch
+    return getattr(torch, name)
 IMPLS = ("native", "baseline", "reference")
 
 
@@ -75,6 +78,7 @@ def print_table(rows, file=sys.stdout):
 
 
 def environment(device_type_list):
+    import torch
     import ascend_ops
     from ascend_ops import _ext, device
     commit, dirty = git_commit()
@@ -88,21 +92,20 @@ def environment(device_type_list):
 
 def run(args):
     from ascend_ops import device, opcases
-    backends = args.backend or device.available_device_types()
-    modules = [m for m in opcases.load_all() if not args.op or m.OP in args.op]
-    if args.op and len(modules) != len(set(args.op)):
-        print(f"ascend-kit bench: unknown op in {args.op}; known: {[m.OP for m in opcases.load_all()]}", file=sys.stderr)
-        return 2
+    from ._common import CommandError
+    from .check import requested_backends, selected_opcases
+    backends = requested_backends(args.backend, device)
+    modules = selected_opcases(args.op, opcases)
+    for module in modules:
+        for case_name in args.case:
+            if case_name not in module.cases():
+                raise CommandError("--case", f"{module.OP} has no case {case_name!r}; it has {list(module.cases())}")
     from ascend_ops import MissingKernelError
-    dtype = DTYPES[args.dtype]
+    dtype = torch_dtype(args.dtype)
     rows, missing = [], []
     for module in modules:
         for device_type in backends:
             for case_name in args.case:
-                if case_name not in module.cases():
-                    print(f"ascend-kit bench: {module.OP} has no case {case_name!r}; has {list(module.cases())}",
-                          file=sys.stderr)
-                    return 2
                 try:
                     rows.append(bench_case(module, case_name, device_type, dtype, args.quick, args.warmup,
                                            args.repeat, args.budget, seed=args.seed))
@@ -112,10 +115,12 @@ def run(args):
     print("x > 1: native is x times faster. baseline = the upstream's own PyTorch fallback; reference = the kit's "
           "pure-PyTorch ground truth.")
     if args.json:
+        from ascend_ops._io import atomic_write, json_safe
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump({"env": environment(backends), "dtype": args.dtype, "warmup": args.warmup,
-                       "repeat": args.repeat, "rows": rows, "not_timed": missing}, f, indent=2)
+        with atomic_write(args.json, "w") as f:
+            json.dump(json_safe({"env": environment(backends), "dtype": args.dtype, "warmup": args.warmup,
+                                 "repeat": args.repeat, "rows": rows, "not_timed": missing}), f, indent=2,
+                      allow_nan=False)
         print(f"wrote {args.json}")
     for line in missing:
         print(f"ascend-kit bench: not timed, no native kernel: {line}", file=sys.stderr)
@@ -123,16 +128,17 @@ def run(args):
 
 
 def register(sub):
+    from ._common import finite_float, nonnegative_int, positive_int
     p = sub.add_parser("bench", help="time native vs upstream fallback vs reference, fwd and fwd+bwd")
     p.add_argument("--op", action="append", help="only this op (repeatable); default: all")
     p.add_argument("--backend", action="append", choices=["cpu", "cuda", "npu"],
                    help="only this backend (repeatable); default: every available device")
     p.add_argument("--case", action="append", help="op case(s) to time (repeatable); default: real")
     p.add_argument("--quick", action="store_true", help="shrunk real-model cases (fewer queries)")
-    p.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
-    p.add_argument("--warmup", type=int, default=1)
-    p.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (median reported)")
-    p.add_argument("--budget", type=float, default=20.0,
+    p.add_argument("--dtype", choices=DTYPES, default="float32")
+    p.add_argument("--warmup", type=nonnegative_int, default=1)
+    p.add_argument("--repeat", type=positive_int, default=5, help="timed runs per measurement (median reported)")
+    p.add_argument("--budget", type=finite_float(0, strict_minimum=True), default=20.0,
                    help="seconds after which a measurement stops repeating (at least one timed run)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="write rows, versions and git commit as JSON")

@@ -3,9 +3,12 @@ pure-PyTorch reference, on every available backend, for each op case (ascend_ops
 import json
 import sys
 
-import torch
+DTYPES = ("bfloat16", "float16", "float32")
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+def torch_dtype(name):
+    import torch
+    return getattr(torch, name)
 COLUMNS = ("op", "backend", "case", "dtype", "fwd_max_abs_err", "grad_max_abs_err", "status", "native_ms")
 
 
@@ -57,17 +60,35 @@ def print_table(rows, file=sys.stdout):
             print(f"{r['op']}/{r['backend']}/{r['case']}: {r['detail']}", file=file)
 
 
+def requested_backends(requested, device):
+    """The --backend values (default: every available device type); CommandError naming
+    --backend when a requested device is not present on this machine."""
+    from ._common import CommandError
+    available = device.available_device_types()
+    for name in requested or ():
+        if name not in available:
+            raise CommandError("--backend", f"no {name} device on this machine (available: {', '.join(available)})")
+    return list(dict.fromkeys(requested)) if requested else available
+
+
+def selected_opcases(ops, opcases):
+    """The op cases named by --op (default: all); CommandError naming an unknown op."""
+    from ._common import CommandError
+    every = opcases.load_all()
+    unknown = sorted(set(ops or ()) - {m.OP for m in every})
+    if unknown:
+        raise CommandError("--op", f"unknown op {', '.join(unknown)}; known: {', '.join(m.OP for m in every)}")
+    return [m for m in every if not ops or m.OP in ops]
+
+
 def run(args):
+    import torch
     import ascend_ops
     from ascend_ops import device, opcases
     from ascend_ops.cli.env import collect
+    backends = requested_backends(args.backend, device)
+    modules = selected_opcases(args.op, opcases)
     torch.manual_seed(args.seed)
-    backends = args.backend or device.available_device_types()
-    modules = [m for m in opcases.load_all() if not args.op or m.OP in args.op]
-    if args.op and len(modules) != len(set(args.op)):
-        known = [m.OP for m in opcases.load_all()]
-        print(f"ascend-kit check: unknown op in {args.op}; known: {known}", file=sys.stderr)
-        return 2
     rows = []
     for module in modules:
         for device_type in backends:
@@ -75,7 +96,7 @@ def run(args):
                 if case_name == "empty":
                     continue   # zero-size inputs: covered by the test battery, not a parity row
                 for dtype_name in args.dtype:
-                    row = check_case(module, case_name, builder, device_type, DTYPES[dtype_name], quick=not args.full,
+                    row = check_case(module, case_name, builder, device_type, torch_dtype(dtype_name), quick=not args.full,
                                      seed=args.seed)
                     rows.append(row)
                     print(f"[check] {row['op']} {row['backend']} {row['case']} {row['dtype']}: {row['status']}",
@@ -85,9 +106,10 @@ def run(args):
     failed = [r for r in rows if r["status"] != "pass"]
     print(f"{len(rows) - len(failed)} passed, {len(failed)} failed")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"env": collect(), "quick": not args.full, "rows": rows, "passed": not failed,
-                       "ascend_kit": ascend_ops.__version__}, f, indent=2)
+        from ascend_ops._io import atomic_write, json_safe
+        with atomic_write(args.json, "w") as f:
+            json.dump(json_safe({"env": collect(), "quick": not args.full, "rows": rows, "passed": not failed,
+                                 "ascend_kit": ascend_ops.__version__}), f, indent=2, allow_nan=False)
     return 1 if failed else 0
 
 
@@ -96,7 +118,7 @@ def register(sub):
     p.add_argument("--op", action="append", help="only this op (repeatable); default: all")
     p.add_argument("--backend", action="append", choices=["cpu", "cuda", "npu"],
                    help="only this backend (repeatable); default: every available device")
-    p.add_argument("--dtype", action="append", choices=sorted(DTYPES), help="input dtype (repeatable); default float32")
+    p.add_argument("--dtype", action="append", choices=DTYPES, help="input dtype (repeatable); default float32")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="full", action="store_false", default=False,
                       help="real-model cases with fewer independent elements (default; about a minute on 2 cores)")

@@ -1,30 +1,41 @@
 """`ascend-kit compare NPU_RESULT GPU_RESULT`: verdict on a paired NPU/GPU run.
 
 Exit status: 0 pass, 1 fail, 2 unusable input (unreadable/truncated/invalid result, a run
-that did not finish, different models, bad thresholds file)."""
-import json
+that did not finish, different models, bad thresholds file, an --out that cannot be written),
+with one line naming the argument. Two runs without a finite loss at any shared step FAIL."""
 import os
 import sys
 
+from ._common import CommandError
+
+
+def _load(argument, path):
+    from ascend_ops.results import ResultError, load_result
+    try:
+        return load_result(path)
+    except ResultError as e:
+        raise CommandError(argument, e) from None
+
 
 def run(args):
-    from ascend_ops.results import ResultError, load_result
-    from ascend_ops.results.compare import compare_results, render_markdown
+    from ascend_ops._io import JSONFileError, atomic_write, read_json
+    from ascend_ops.results import ResultError
+    from ascend_ops.results.compare import check_thresholds, compare_results, render_markdown
+    npu, gpu = _load("NPU_RESULT", args.npu_result), _load("GPU_RESULT", args.gpu_result)
+    thresholds = {}
+    if args.thresholds:
+        try:
+            thresholds = check_thresholds(read_json(args.thresholds, "thresholds file"))
+        except (JSONFileError, ResultError) as e:
+            raise CommandError("--thresholds", e) from None
     try:
-        npu, gpu = load_result(args.npu_result), load_result(args.gpu_result)
-        thresholds = {}
-        if args.thresholds:
-            try:
-                with open(args.thresholds, encoding="utf-8") as f:
-                    thresholds = json.load(f)
-            except (OSError, json.JSONDecodeError) as e:
-                raise ResultError(f"{args.thresholds}: cannot read thresholds: {e}") from None
         verdict = compare_results(npu, gpu, thresholds)
     except ResultError as e:
-        print(f"error: unusable input: {e}", file=sys.stderr)
-        return 2
+        raise CommandError("NPU_RESULT GPU_RESULT", e) from None
     plots, plot_error = None, None
     if args.out:
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise CommandError("--out", f"{args.out} exists and is not a folder")
         os.makedirs(args.out, exist_ok=True)
         from ascend_ops.results.plots import write_plots
         try:
@@ -35,7 +46,7 @@ def run(args):
     report = render_markdown(verdict, plots, plot_error)
     if args.out:
         path = os.path.join(args.out, "report.md")
-        with open(path, "w", encoding="utf-8") as f:
+        with atomic_write(path, "w") as f:
             f.write(report)
     for c in verdict.checks:
         print(f"{'PASS' if c.ok else 'FAIL'} {c.name}: {c.detail}")

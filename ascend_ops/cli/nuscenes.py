@@ -1,5 +1,5 @@
 """`ascend-kit nuscenes generate|convert`: synthetic nuScenes data and Sparse4D info pkls."""
-import sys
+from ._common import CommandError, nonnegative_int, positive_int
 
 
 def _generate(args):
@@ -21,12 +21,19 @@ def _convert(args):
 
 
 def _guarded(fn):
+    """Bad data or arguments (messages name the argument) -> CommandError; other OS errors on
+    paths go to ascend_ops.cli.main, which names the argument."""
     def run(args):
         try:
             return fn(args)
-        except (FileNotFoundError, ValueError, KeyError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        except FileNotFoundError as exc:
+            if exc.filename:
+                raise
+            raise CommandError(None, exc) from None
+        except (ValueError, KeyError) as exc:
+            raise CommandError(None, exc.args[0] if isinstance(exc, KeyError) and exc.args else exc) from None
+        except ImportError as exc:
+            raise CommandError(None, f"{exc} (pip install nuscenes-devkit tqdm pillow)") from None
     return run
 
 
@@ -35,12 +42,12 @@ def register(sub):
     s = p.add_subparsers(dest="nuscenes_command", metavar="ACTION", required=True)
     g = s.add_parser("generate", help="write a small synthetic dataset in the official table format")
     g.add_argument("--out", required=True, help="dataroot to create")
-    g.add_argument("--scenes", type=int, default=2)
-    g.add_argument("--samples-per-scene", type=int, default=4)
+    g.add_argument("--scenes", type=positive_int, default=2)
+    g.add_argument("--samples-per-scene", type=positive_int, default=4)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--version", default="v1.0-mini", choices=["v1.0-mini", "v1.0-trainval", "v1.0-test"])
-    g.add_argument("--objects-per-scene", type=int, default=30)
-    g.add_argument("--lidar-sweeps", type=int, default=2, help="LiDAR sweeps between key frames")
+    g.add_argument("--objects-per-scene", type=nonnegative_int, default=30)
+    g.add_argument("--lidar-sweeps", type=nonnegative_int, default=2, help="LiDAR sweeps between key frames")
     g.add_argument("--no-progress", action="store_true")
     g.set_defaults(func=_guarded(_generate))
     c = s.add_parser("convert", help="info pkls in Sparse4D's layout (tools/nuscenes_converter.py)")
@@ -48,6 +55,6 @@ def register(sub):
     c.add_argument("--version", default="v1.0-trainval", help="comma-separated, e.g. v1.0-trainval,v1.0-test")
     c.add_argument("--out-dir", default=None, help="where the pkls go (default: --root)")
     c.add_argument("--info-prefix", "--info_prefix", dest="info_prefix", default="nuscenes")
-    c.add_argument("--max-sweeps", "--max_sweeps", dest="max_sweeps", type=int, default=10)
+    c.add_argument("--max-sweeps", "--max_sweeps", dest="max_sweeps", type=nonnegative_int, default=10)
     c.add_argument("--no-progress", action="store_true")
     c.set_defaults(func=_guarded(_convert))

@@ -1,22 +1,35 @@
-"""`ascend-kit port MODEL --upstream DIR [--check]`: apply a model's patches to its pinned checkout."""
+"""`ascend-kit port MODEL --upstream DIR [--check]`: apply a model's patches to its pinned checkout.
+
+Exit status 0 (patched, already patched, or --check passed); 2 with one line naming the
+argument when the checkout or the manifest is unusable or the series does not apply (nothing
+changed); 130 / 143 on SIGINT / SIGTERM during the apply (the checkout is restored)."""
 import json
+import sys
+
+from ._common import CommandError
 
 
 def run(args):
     from ascend_ops import ports
     if args.list:
-        for name in ports.available_models():
-            m = ports.load_manifest(name)
-            print(f"{name}: {m['upstream']} @ {m['commit']} ({', '.join(p.name for p in m['patches'])})")
+        try:
+            for name in ports.available_models():
+                m = ports.load_manifest(name)
+                print(f"{name}: {m['upstream']} @ {m['commit']} ({', '.join(p.name for p in m['patches'])})")
+        except ports.PortError as exc:
+            raise CommandError("--list", exc) from None
         return 0
     if not args.model or not args.upstream:
-        print("ascend-kit port: MODEL and --upstream DIR are required (or --list)")
-        return 2
+        raise CommandError("MODEL --upstream", "MODEL and --upstream DIR are required (or --list)")
     try:
         report = ports.port(args.model, args.upstream, check_only=args.check)
     except ports.PortError as exc:
-        print(f"ascend-kit port: {exc}")
-        return 1
+        raise CommandError(exc.argument, exc) from None
+    except ports.PortInterrupted as exc:
+        print(f"{args._parser.prog}: {exc}", file=sys.stderr)
+        return 128 + exc.signum
+    for warning in report["warnings"]:
+        print(f"{args._parser.prog}: warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

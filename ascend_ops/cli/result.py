@@ -7,25 +7,30 @@
 import json
 import sys
 
+from ._common import CommandError
+
 
 def _validate(args):
     from ascend_ops.results import ResultError, load_result
-    rc = 0
+    bad = []
     for path in args.files:
         try:
             r = load_result(path)
             print(f"{path}: valid (schema {r['schema_version']}, {r['model']} {r['kind']}, status {r['status']})")
         except ResultError as e:
-            print(f"error: {e}", file=sys.stderr)
-            rc = 2
-    return rc
+            bad.append(str(e))
+    if len(bad) > 1:   # one line per file that is not valid; the last goes through CommandError
+        for line in bad[:-1]:
+            print(f"{args._parser.prog}: error: FILE: {line}", file=sys.stderr)
+    if bad:
+        raise CommandError("FILE", bad[-1])
+    return 0
 
 
 def _parse_log(args):
     from ascend_ops.results import LogParseError, parse_eval_log, parse_train_log, step_time_stats
     if bool(args.train_format) == bool(args.eval_format):
-        print("error: give exactly one of --train-format and --eval-format", file=sys.stderr)
-        return 2
+        raise CommandError("--train-format/--eval-format", "give exactly one of them")
     try:
         if args.train_format:
             t = parse_train_log(args.train_format, args.log)
@@ -37,10 +42,11 @@ def _parse_log(args):
         else:
             out = parse_eval_log(args.eval_format, args.log)
     except (LogParseError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(json.dumps(out, indent=2))
+        raise CommandError("LOG", e) from None
+    from ascend_ops._io import json_safe
+    print(json.dumps(json_safe(out), indent=2, allow_nan=False))
     return 0
+
 
 
 def register(sub):
@@ -51,9 +57,10 @@ def register(sub):
     v.add_argument("files", nargs="+", metavar="FILE")
     v.set_defaults(func=_validate)
     from ascend_ops.results.parsers import EVAL_FORMATS, TRAIN_FORMATS
+    from ._common import nonnegative_int
     q = s.add_parser("parse-log", help="parse a training or evaluation log")
     q.add_argument("log", metavar="LOG")
     q.add_argument("--train-format", choices=sorted(TRAIN_FORMATS))
     q.add_argument("--eval-format", choices=sorted(EVAL_FORMATS))
-    q.add_argument("--warmup-steps", type=int, default=5, help="logged steps left out of step time (default 5)")
+    q.add_argument("--warmup-steps", type=nonnegative_int, default=5, help="logged steps left out of step time (default 5)")
     q.set_defaults(func=_parse_log)

@@ -21,6 +21,8 @@ import pickle
 
 import numpy as np
 
+from .._io import atomic_write
+
 NAME_MAPPING = {
     "movable_object.barrier": "barrier",
     "vehicle.bicycle": "bicycle",
@@ -186,7 +188,7 @@ def convert(root, version="v1.0-trainval", out_dir=None, info_prefix="nuscenes",
     splits = {"test": train} if test else {"train": train, "val": val}
     for split, infos in splits.items():
         path = os.path.join(out_dir, f"{info_prefix}_infos_{split}.pkl")
-        with open(path, "wb") as f:
+        with atomic_write(path, "wb") as f:
             pickle.dump(dict(infos=infos, metadata=metadata), f)
         paths[split] = path
     if progress:

@@ -202,6 +202,8 @@ def generate(out, scenes=2, samples_per_scene=4, seed=0, version="v1.0-mini", ob
     import json
     import os
     import pickle
+
+    from .._io import atomic_write
     from tqdm import tqdm
 
     if scenes < 1 or samples_per_scene < 2:
@@ -391,8 +393,8 @@ def generate(out, scenes=2, samples_per_scene=4, seed=0, version="v1.0-mini", ob
             bar.update(1)
     bar.close()
     for name, rows in T.t.items():
-        with open(os.path.join(table_dir, f"{name}.json"), "w") as f:
+        with atomic_write(os.path.join(table_dir, f"{name}.json"), "w") as f:
             json.dump(rows, f, indent=0)
-    with open(os.path.join(out, "synthetic_ground_truth.pkl"), "wb") as f:
+    with atomic_write(os.path.join(out, "synthetic_ground_truth.pkl"), "wb") as f:
         pickle.dump(dict(version=version, seed=seed, samples=truth), f)
     return truth

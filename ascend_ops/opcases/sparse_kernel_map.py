@@ -66,7 +66,8 @@ def transposed_per_axis(device, dtype=torch.float32, seed=0, quick=False):
 def dense(device, dtype=torch.float32, seed=0, quick=False):
     """Submanifold 3x3x3 on a fully occupied [6, 6, 6] grid, batch 2 (432 sites, random order):
     the most pairs per site."""
-    return _case(_small_coords(432, (6, 6, 6), 2, seed), (6, 6, 6), 2, (3,) * 3, (1,) * 3, (0,) * 3, (1,) * 3, 0, device)
+    coords = _small_coords(432, (6, 6, 6), 2, seed)
+    return _case(coords, (6, 6, 6), 2, (3,) * 3, (1,) * 3, (0,) * 3, (1,) * 3, 0, device)
 
 
 def huge_grid(device, dtype=torch.float32, seed=0, quick=False):

@@ -80,6 +80,16 @@ class FloatArg:
 
 
 @dataclass(frozen=True)
+class FloatListArg:
+    """A list or tuple of Python floats (ints accepted). `length`: required length (None: any);
+    `finite`: refuse NaN and infinities."""
+    name: str
+    length: Optional[int] = None
+    finite: bool = True
+    schema_type = "float[]"
+
+
+@dataclass(frozen=True)
 class BoolArg:
     name: str
     schema_type = "bool"
@@ -191,6 +201,8 @@ class OpSpec:
                 value = [int(v) for v in value]
             elif isinstance(decl, FloatArg):
                 value = float(value)
+            elif isinstance(decl, FloatListArg):
+                value = [float(v) for v in value]
             out.append(value)
         return tuple(out)
 
@@ -213,6 +225,10 @@ def _returns(n):
 
 def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _check_arg(spec, decl, value):
@@ -246,6 +262,13 @@ def _check_arg(spec, decl, value):
             raise TypeError(f"{op}: {name} must be a float, got {type(value).__name__}")
         if decl.finite and not (float("-inf") < float(value) < float("inf")):
             raise ValueError(f"{op}: {name} must be finite, got {value}")
+    elif isinstance(decl, FloatListArg):
+        if not isinstance(value, (list, tuple)) or not all(_is_number(v) for v in value):
+            raise TypeError(f"{op}: {name} must be a list of floats, got {value!r}")
+        if decl.length is not None and len(value) != decl.length:
+            raise ValueError(f"{op}: {name} must have {decl.length} entries, got {len(value)}: {list(value)}")
+        if decl.finite and not all(float("-inf") < float(v) < float("inf") for v in value):
+            raise ValueError(f"{op}: every entry of {name} must be finite, got {list(value)}")
     elif isinstance(decl, BoolArg):
         if not isinstance(value, bool):
             raise TypeError(f"{op}: {name} must be a bool, got {type(value).__name__}")

@@ -7,7 +7,7 @@ def check_index_values(op, name, index, bound, what):
     [0, bound) (`what` names the bound). Reads the tensor (one small device -> host copy)."""
     if index.numel() == 0:
         return
-    lo, hi = int(index.min()), int(index.max())
+    lo, hi = int(index.min()), int(index.max())   # (min / max: every backend has them)
     if lo < 0 or hi >= bound:
         value = lo if lo < 0 else hi
         pos = int((index == value).nonzero()[0, 0])

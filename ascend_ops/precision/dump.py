@@ -20,6 +20,8 @@ import platform
 
 import torch
 
+from .._io import atomic_write
+
 __all__ = ["LayerDump"]
 
 
@@ -111,7 +113,8 @@ class LayerDump:
     def _flush(self):
         if self._step is not None and self._step in self.steps and self._order:
             path = os.path.join(self.dir, f"step{self._step:04d}.pt")
-            torch.save({"order": list(self._order), "tensors": dict(self._tensors)}, path)
+            with atomic_write(path, "wb") as f:
+                torch.save({"order": list(self._order), "tensors": dict(self._tensors)}, f)
             self._written.append(self._step)
         self._tensors, self._order, self._calls = {}, [], {}
 
@@ -124,7 +127,7 @@ class LayerDump:
         self._handles = []
         meta = {"modules": self.modules, "steps_written": self._written, "device": self._device,
                 "torch": torch.__version__, "python": platform.python_version(), "grads": self.grads}
-        with open(os.path.join(self.dir, "meta.json"), "w", encoding="utf-8") as f:
+        with atomic_write(os.path.join(self.dir, "meta.json"), "w") as f:
             json.dump(meta, f, indent=2)
 
     def __enter__(self):

@@ -29,17 +29,37 @@ def check_thresholds(t):
         raise ResultError(f"unknown threshold keys {unknown}; known: {sorted(DEFAULT_THRESHOLDS)}")
     out = dict(DEFAULT_THRESHOLDS, **t)
     for k in ("metric_abs_points", "loss_rel_mean", "loss_rel_max"):
-        if not isinstance(out[k], (int, float)) or out[k] < 0:
-            raise ResultError(f"threshold {k} must be a number >= 0, got {out[k]!r}")
-    if not isinstance(out["loss_skip_steps"], int) or out["loss_skip_steps"] < 0:
-        raise ResultError(f"threshold loss_skip_steps must be an int >= 0, got {out['loss_skip_steps']!r}")
+        if not _finite_number(out[k]) or out[k] < 0:
+            raise ResultError(f"threshold {k} must be a finite number >= 0, got {_show(out[k])}")
+    s = out["loss_skip_steps"]
+    if not isinstance(s, int) or isinstance(s, bool) or not 0 <= s < 2 ** 63:
+        raise ResultError(f"threshold loss_skip_steps must be an int >= 0, got {_show(s)}")
     if not isinstance(out["metrics"], dict) or not all(
-            isinstance(v, (int, float)) and v >= 0 for v in out["metrics"].values()):
-        raise ResultError("threshold metrics must map metric names to numbers >= 0")
+            _finite_number(v) and v >= 0 for v in out["metrics"].values()):
+        raise ResultError("threshold metrics must map metric names to finite numbers >= 0, got "
+                          f"{_show(out['metrics'])}")
     r = out["throughput_ratio_min"]
-    if r is not None and (not isinstance(r, (int, float)) or r <= 0):
-        raise ResultError(f"threshold throughput_ratio_min must be null or > 0, got {r!r}")
+    if r is not None and (not _finite_number(r) or r <= 0):
+        raise ResultError(f"threshold throughput_ratio_min must be null or a finite number > 0, got {_show(r)}")
+    out["metrics"] = {k: float(v) for k, v in out["metrics"].items()}
+    for k in ("metric_abs_points", "loss_rel_mean", "loss_rel_max", "throughput_ratio_min"):
+        out[k] = None if out[k] is None else float(out[k])
     return out
+
+
+def _finite_number(x):
+    """A bool-free int or float that is finite as a float (NaN, +-inf and 400-digit ints are not)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:
+        return False
+
+
+def _show(x, limit=60):
+    text = repr(x)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 @dataclasses.dataclass
@@ -104,20 +124,31 @@ def _compare_loss(npu, gpu, t):
     if not steps:
         return loss, Check("loss curve", False, "the loss curves share no logged step "
                                                  f"(NPU {min(cn)}..{max(cn)}, GPU {min(cg)}..{max(cg)})")
-    rel = []
+    rel, compared = [], 0
     for s in steps:
         a, b = cn[s], cg[s]
-        if a is None or b is None:
-            r = 0.0 if a is None and b is None else math.inf
+        if a is None and b is None:
+            r = None                        # no loss on either side (null / NaN): nothing to compare
+        elif a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+            r = math.inf                    # one side has a loss, the other none
         else:
             r = abs(a - b) / max(abs(b), 1e-12)
         rel.append(r)
+        if r is None:
+            continue
+        compared += 1
         if r > t["loss_rel_max"] and loss["first_bad_step"] is None:
             loss["first_bad_step"] = s
     loss["rel"] = rel
-    loss["mean"], loss["max"] = sum(rel) / len(rel), max(rel)
+    if not compared:
+        return loss, Check("loss curve", False, f"none of the {len(steps)} aligned steps has a finite loss on both "
+                                                "sides (every loss is null or NaN): nothing shows the runs agree")
+    finite_rel = [r for r in rel if r is not None]
+    loss["mean"], loss["max"] = sum(finite_rel) / len(finite_rel), max(finite_rel)
     ok = loss["mean"] <= t["loss_rel_mean"] and loss["max"] <= t["loss_rel_max"]
-    detail = (f"{len(steps)} aligned steps, relative difference mean {loss['mean']:.3e} (<= {t['loss_rel_mean']:g}), "
+    skipped = len(steps) - compared
+    detail = (f"{compared} aligned steps{f' ({skipped} without a loss on either side left out)' if skipped else ''}, "
+              f"relative difference mean {loss['mean']:.3e} (<= {t['loss_rel_mean']:g}), "
               f"max {loss['max']:.3e} (<= {t['loss_rel_max']:g})")
     if loss["first_bad_step"] is not None:
         s = loss["first_bad_step"]

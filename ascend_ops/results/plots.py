@@ -2,6 +2,13 @@
 difference, throughput. Needs matplotlib (pip install matplotlib)."""
 import os
 
+from .._io import atomic_write
+
+
+def _save(fig, out_dir, name):
+    with atomic_write(os.path.join(out_dir, name), "wb") as f:
+        fig.savefig(f, format="png", dpi=100)
+
 
 def write_plots(verdict, out_dir):
     """Write loss.png, loss_rel_diff.png, throughput.png into out_dir; return {title: filename}.
@@ -25,13 +32,13 @@ def write_plots(verdict, out_dir):
     ax.set_title(f"{n['model']}: training loss")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(os.path.join(out_dir, "loss.png"), dpi=100)
+    _save(fig, out_dir, "loss.png")
     plt.close(fig)
     out["Loss curves"] = "loss.png"
 
     loss = verdict.loss
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    finite = [(s, r) for s, r in zip(loss["steps"], loss["rel"]) if r != float("inf")]
+    finite = [(s, r) for s, r in zip(loss["steps"], loss["rel"]) if r is not None and r != float("inf")]
     if finite:
         ax.plot([p[0] for p in finite], [p[1] for p in finite], lw=1, color="tab:purple")
     ax.axhline(verdict.thresholds["loss_rel_max"], color="tab:red", ls="--", lw=1, label="loss_rel_max")
@@ -42,7 +49,7 @@ def write_plots(verdict, out_dir):
     ax.set_title("relative loss difference per step")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(os.path.join(out_dir, "loss_rel_diff.png"), dpi=100)
+    _save(fig, out_dir, "loss_rel_diff.png")
     plt.close(fig)
     out["Relative loss difference"] = "loss_rel_diff.png"
 
@@ -53,7 +60,7 @@ def write_plots(verdict, out_dir):
     ratio = verdict.throughput["ratio"]
     ax.set_title("throughput" + (f" (NPU/GPU {ratio:.2f})" if ratio else ""))
     fig.tight_layout()
-    fig.savefig(os.path.join(out_dir, "throughput.png"), dpi=100)
+    _save(fig, out_dir, "throughput.png")
     plt.close(fig)
     out["Throughput"] = "throughput.png"
     return out

@@ -1,5 +1,4 @@
 """The run-result JSON schema (version 1; documented in docs/results-schema.md) and its checks."""
-import json
 import math
 
 SCHEMA_VERSION = 1
@@ -22,7 +21,12 @@ def metric_unit(name):
 def _is_num(x, allow_none=False):
     if x is None:
         return allow_none
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    if not isinstance(x, (int, float)) or isinstance(x, bool):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:   # an int too large for a float
+        return False
 
 
 def _is_int(x, allow_none=False, minimum=0):
@@ -95,17 +99,13 @@ def validate_result(r):
 
 
 def load_result(path):
-    """Read and validate a result file; raise ResultError naming the file and the problem."""
+    """Read and validate a result file; raise ResultError naming the file and the problem
+    (unreadable, a folder, binary, truncated, nested too deeply, invalid fields)."""
+    from .._io import JSONFileError, read_json
     try:
-        with open(path, "r", encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise ResultError(f"{path}: cannot read result: {e.strerror}") from None
-    try:
-        r = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ResultError(f"{path}:{e.lineno}: not valid JSON ({e.msg}, column {e.colno}); "
-                          f"truncated or not a result file?") from None
+        r = read_json(path, "result file")
+    except JSONFileError as e:
+        raise ResultError(str(e)) from None
     errs = validate_result(r)
     if errs:
         raise ResultError(f"{path}: invalid result: " + "; ".join(errs))

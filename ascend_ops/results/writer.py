@@ -5,10 +5,7 @@ import math
 import os
 import platform
 import subprocess
-import tempfile
-
-import numpy as np
-
+from .._io import atomic_write
 from .schema import SCHEMA_VERSION, ResultError, metric_unit, validate_result
 
 
@@ -18,6 +15,7 @@ def step_time_stats(step_records, warmup_steps):
     times = [r.time for r in step_records if r.step > warmup_steps and r.time is not None]
     if not times:
         return None
+    import numpy as np
     a = np.asarray(times, dtype=np.float64)
     return {"median": float(np.median(a)), "p10": float(np.percentile(a, 10)),
             "p90": float(np.percentile(a, 90)), "mean": float(a.mean()), "n": int(a.size)}
@@ -103,7 +101,7 @@ def metric_units(metrics):
 
 
 def write_result(result, path):
-    """Validate `result` and write it to `path` atomically (temp file + rename in the same folder).
+    """Validate `result` and write it to `path` atomically (ascend_ops._io.atomic_write).
     Raises ResultError listing every schema problem; the target is then left untouched."""
     result = dict(result)
     result.setdefault("schema_version", SCHEMA_VERSION)
@@ -111,18 +109,8 @@ def write_result(result, path):
     if errs:
         raise ResultError(f"refusing to write invalid result {path}: " + "; ".join(errs))
     path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".result-", suffix=".json.tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=2, sort_keys=False, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    text = json.dumps(result, indent=2, sort_keys=False, allow_nan=False) + "\n"
+    with atomic_write(path, "w") as f:
+        f.write(text)
     return path

@@ -8,13 +8,15 @@ Every convolution is gather-GEMM-scatter over a KernelMap:
 
 The GEMMs go to torch (on the NPU: the cube unit); gather and scatter are the kit's ops (native
 kernel of the device, or the pure-PyTorch reference), so gradients flow to features, weight and
-bias. In a submanifold map the centre offset pairs every site with itself in row order, so its
+bias, through one autograd Function (the backward gathers again instead of keeping the [P, Cin]
+rows). In a submanifold map the centre offset pairs every site with itself in row order, so its
 GEMM runs on the features directly (no gather, no scatter).
 
 Weights are [K, Cin, Cout] (ascend_ops.sparse.weights converts spconv / torch layouts), bias
 [Cout]. Kernel maps are cached on the tensors (SparseTensor.kmaps): see `get_kernel_map`.
 """
 import torch
+from torch.autograd.function import once_differentiable
 
 from ..ops.sparse_gather import sparse_gather
 from ..ops.sparse_max_pool import sparse_max_pool
@@ -61,6 +63,16 @@ def find_inverse_map(x, indice_key):
                      f"indice_key={indice_key!r} on this tensor's ancestor first")
 
 
+def _autocast_enabled(device_type):
+    """Whether torch.autocast is on for `device_type` (the GEMMs then cast their inputs)."""
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:   # torch < 2.4: no device argument
+        if device_type == "cpu":
+            return torch.is_autocast_cpu_enabled()
+        return torch.is_autocast_enabled()
+
+
 def _check_weight(features, weight, bias, kmap):
     K = kmap.kernel_volume
     if not isinstance(weight, torch.Tensor) or weight.dim() != 3:
@@ -72,37 +84,93 @@ def _check_weight(features, weight, bias, kmap):
     if weight.shape[1] != features.shape[1]:
         raise ValueError(f"sparse conv: weight.shape[1] (in channels) must equal features.shape[1] = "
                          f"{features.shape[1]}, got weight shape {tuple(weight.shape)}")
-    if weight.dtype != features.dtype and not torch.is_autocast_enabled():
+    if weight.dtype != features.dtype and not _autocast_enabled(features.device.type):
         raise TypeError(f"sparse conv: weight dtype {weight.dtype} differs from the features' {features.dtype}")
     if bias is not None and (bias.dim() != 1 or bias.shape[0] != weight.shape[2]):
         raise ValueError(f"sparse conv: bias must be [Cout] = [{weight.shape[2]}], got shape {tuple(bias.shape)}")
 
 
+class _GatherGemmScatter(torch.autograd.Function):
+    """out [M, Cout] = scatter_add over the plan's pairs of gather(features) @ W[k], plus the
+    identity offset's features @ W[centre]. The gathered rows are not kept for the backward
+    (they are gathered again there), so a network's activations cost no [P, Cin] buffers; the
+    per-offset GEMMs write straight into one [P, C] buffer (no slicing in the autograd graph)."""
+
+    @staticmethod
+    def forward(ctx, features, weight, plan, num_out):
+        gather_index, scatter_index, segments, centre = plan
+        ctx.plan = plan
+        ctx.save_for_backward(features, weight)
+        out = None
+        if segments:
+            g = sparse_gather(features, gather_index)
+            values = g.new_empty(g.shape[0], weight.shape[2])
+            for k, s, e in segments:
+                torch.mm(g[s:e], weight[k], out=values[s:e])
+            del g
+            out = sparse_scatter_add(values, scatter_index, num_out)
+        if centre is not None:
+            out = torch.mm(features, weight[centre]) if out is None else out.addmm_(features, weight[centre])
+        if out is None:   # no pair, so no output site
+            out = features.new_zeros(num_out, weight.shape[2])
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out):
+        features, weight = ctx.saved_tensors
+        gather_index, scatter_index, segments, centre = ctx.plan
+        need_f, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad_out = grad_out.contiguous()
+        grad_f = grad_w = None
+        if need_w:
+            grad_w = torch.zeros_like(weight)
+        if segments:
+            gg = sparse_gather(grad_out, scatter_index)                       # [P, Cout]
+            if need_w:
+                g = sparse_gather(features, gather_index)                     # [P, Cin]
+                for k, s, e in segments:
+                    torch.mm(g[s:e].t(), gg[s:e], out=grad_w[k])
+                del g
+            if need_f:
+                grad_g = gg.new_empty(gg.shape[0], weight.shape[1])
+                for k, s, e in segments:
+                    torch.mm(gg[s:e], weight[k].t(), out=grad_g[s:e])
+                grad_f = sparse_scatter_add(grad_g, gather_index, features.shape[0])
+        if centre is not None:
+            if need_f:
+                own = torch.mm(grad_out, weight[centre].t())
+                grad_f = own if grad_f is None else grad_f.add_(own)
+            if need_w:
+                torch.mm(features.t(), grad_out, out=grad_w[centre])
+        if need_f and grad_f is None:
+            grad_f = torch.zeros_like(features)
+        return grad_f, grad_w, None, None
+
+
+def _autocast_dtype(device_type):
+    """The dtype torch.autocast casts GEMM inputs to on `device_type`."""
+    try:
+        return torch.get_autocast_dtype(device_type)
+    except (AttributeError, TypeError):   # torch < 2.4
+        return torch.get_autocast_cpu_dtype() if device_type == "cpu" else torch.get_autocast_gpu_dtype()
+
+
 def apply_kernel_map(features, weight, kmap, bias=None):
     """Gather-GEMM-scatter: features [N, Cin] (N = kmap.num_in), weight [K, Cin, Cout], optional
     bias [Cout] -> [M, Cout] (M = kmap.num_out), out[o] = sum over pairs (i, o, k) of
-    features[i] @ weight[k] (+ bias). Differentiable w.r.t. features, weight and bias."""
+    features[i] @ weight[k] (+ bias). Differentiable w.r.t. features, weight and bias (once: a
+    second-order gradient raises). Under torch.autocast the GEMM inputs are cast to the autocast
+    dtype first, as torch.mm's would be."""
     if features.shape[0] != kmap.num_in:
         raise ValueError(f"sparse conv: features.shape[0] = {features.shape[0]} must equal the kernel map's "
                          f"number of input sites {kmap.num_in}")
     _check_weight(features, weight, bias, kmap)
-    gather_index, scatter_index, segments, centre = kmap.plan()
-    M = kmap.num_out
-    if segments:
-        g = sparse_gather(features, gather_index)
-        values = torch.cat([torch.mm(g[s:e], weight[k]) for k, s, e in segments])
-        out = sparse_scatter_add(values, scatter_index, M)
-    else:
-        out = None
-    if centre is not None:
-        own = torch.mm(features, weight[centre])
-        out = own if out is None else out + own
-    if out is None:
-        # no pair at all, so no output site (M = 0): an empty GEMM keeps features and weight in
-        # the graph (zero gradients, as the dense conv of an empty grid gives)
-        if M:
-            raise AssertionError(f"sparse conv: a kernel map without pairs has {M} output sites")
-        out = torch.mm(features[:0], weight[0])
+    device_type = features.device.type
+    if _autocast_enabled(device_type):
+        dtype = _autocast_dtype(device_type)
+        features, weight = features.to(dtype), weight.to(dtype)
+    out = _GatherGemmScatter.apply(features, weight, kmap.plan(), kmap.num_out)
     if bias is not None:
         out = out + bias
     return out

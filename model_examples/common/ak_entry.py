@@ -13,10 +13,10 @@ import sys
 
 
 def _write(path, record):
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(record, f, indent=2, default=str)
-    os.replace(tmp, path)
+    from ascend_ops._io import atomic_write
+    text = json.dumps(record, indent=2, default=str)
+    with atomic_write(path, "w") as f:
+        f.write(text)
 
 
 def main(argv):

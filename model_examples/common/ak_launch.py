@@ -10,6 +10,7 @@ import argparse
 import glob
 import importlib.util
 import json
+import math
 import os
 import queue
 import shlex
@@ -51,8 +52,15 @@ class Context:
 
 # ------------------------------------------------------------------ arguments
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line (`prog: error: message`), exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser(mode, model):
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog=f"{model} {mode}",
         description={"full": "Accuracy run: full schedule (or --max-steps), then evaluation.",
                      "performance": "Throughput run: bounded steps, no evaluation.",
@@ -91,7 +99,11 @@ def build_parser(mode, model):
 
 
 def _positive(name, value, minimum=1):
-    if value is not None and value < minimum:
+    if value is None:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise LaunchError(f"--{name} must be a finite number >= {minimum}, got {value}")
+    if value < minimum:
         raise LaunchError(f"--{name} must be >= {minimum}, got {value}")
 
 
@@ -379,6 +391,27 @@ def _parse(adapter, ctx, logs):
 
 # ------------------------------------------------------------------ main
 
+def _one_line(exc):
+    """An exception as one line: OS errors with their path, others by their message."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _check_writable(ctx):
+    """Create the work dir and check that the result's folder takes files (before a long run)."""
+    try:
+        os.makedirs(ctx.work_dir, exist_ok=True)
+        os.makedirs(os.path.dirname(ctx.result_path), exist_ok=True)
+    except OSError as e:
+        raise LaunchError(f"--work-dir/--result: cannot create {e.filename}: {e.strerror}") from None
+    for flag, folder in (("--work-dir", ctx.work_dir), ("--result", os.path.dirname(ctx.result_path))):
+        if not os.access(folder, os.W_OK):
+            raise LaunchError(f"{flag}: {folder} is not writable")
+    if os.path.isdir(ctx.result_path):
+        raise LaunchError(f"--result: {ctx.result_path} is a folder")
+
+
 def main(argv):
     if len(argv) < 2 or argv[0] not in ("full", "performance", "multi"):
         print("usage: ak_launch.py {full|performance|multi} ADAPTER.py [arguments]  (--help for all)",
@@ -415,12 +448,12 @@ def main(argv):
         print(f"# result: {ctx.result_path}")
         return 0
     try:
+        _check_writable(ctx)
         if hasattr(adapter, "check"):
             adapter.check(ctx)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (ValueError, OSError, LaunchError) as e:   # a missing --config, a malformed overlay, ...
+        print(f"error: {_one_line(e)}", file=sys.stderr)
         return 2
-    os.makedirs(ctx.work_dir, exist_ok=True)
 
     def on_term(signum, frame):
         raise Interrupted()
@@ -463,9 +496,13 @@ def main(argv):
             status, error, rc = "failed", str(e), 1
         else:
             error = f"{error}; {e}"
-    from ascend_ops.results import write_result
+    from ascend_ops.results import ResultError, write_result
     result = build_result(adapter, ctx, status, error, train, metrics, wall, commands, env_used, logs)
-    write_result(result, ctx.result_path)
+    try:
+        write_result(result, ctx.result_path)
+    except (OSError, ResultError) as e:   # a full disk, a folder that became unwritable
+        print(f"error: --result: cannot write {ctx.result_path}: {_one_line(e)}", file=sys.stderr)
+        return rc or 2
     print(f"result: {ctx.result_path} (status {status})")
     if error:
         print(f"error: {error}", file=sys.stderr)

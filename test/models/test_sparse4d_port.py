@@ -161,8 +161,10 @@ def test_port_cli_reports(toy_port, capsys):
     repo, _, _ = toy_port
     assert main(["port", "Toy", "--upstream", str(repo), "--check"]) == 0
     assert "checked" in capsys.readouterr().out
-    assert main(["port", "Toy", "--upstream", str(repo / "missing")]) == 1
-    assert "not a git checkout" in capsys.readouterr().out
+    assert main(["port", "Toy", "--upstream", str(repo / "missing")]) == 2   # unusable input: one line
+    err = capsys.readouterr().err
+    assert err.startswith("ascend-kit port: error: --upstream: ") and "is not a folder" in err
+    assert err.count("\n") == 1
 
 
 # ------------------------------------------------------------------ against the real upstream

@@ -7,7 +7,6 @@ global batch. `--cfg ak_overlay=FILE.json` merges a JSON file of dotted override
 test/smoke_cpu.json); explicit `--cfg KEY=VALUE` options win over it.
 """
 import ast
-import json
 import os
 
 import ak_overrides
@@ -43,8 +42,15 @@ def _overrides(ctx):
         path = overlay if os.path.isabs(overlay) else os.path.join(ctx.model_dir, overlay)
         if not os.path.isfile(path):
             raise ValueError(f"--cfg ak_overlay={overlay}: {path} does not exist")
-        with open(path, encoding="utf-8") as f:
-            layered.update({k: v for k, v in json.load(f).items() if not k.startswith("_")})
+        from ascend_ops._io import JSONFileError, read_json
+        try:
+            data = read_json(path)
+        except JSONFileError as e:
+            raise ValueError(f"--cfg ak_overlay={overlay}: {e}") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"--cfg ak_overlay={overlay}: {path} must hold a JSON object of dotted keys to "
+                             f"values, got {type(data).__name__}")
+        layered.update({k: v for k, v in data.items() if not k.startswith("_")})
     d = {"data.samples_per_gpu": ctx.batch_size, "data.workers_per_gpu": min(ctx.batch_size, 6)}
     if ctx.max_steps:
         d.update({"runner.max_iters": ctx.max_steps, "checkpoint_config.interval": ctx.max_steps,
