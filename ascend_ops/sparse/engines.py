@@ -8,10 +8,14 @@ with either engine, and weights are copied between them, so spconv 2.3.8's CPU p
 as an independent reference (tests, bench/).
 
 spconv on CPU-only torch: its backward asks for the CUDA stream (`get_current_stream`,
-spconv/pytorch/cppcore.py) and fails with "Torch not compiled with CUDA enabled"; `SpconvEngine`
-runs every call inside `cpu_stream_patch()`, which makes the getter return 0 and restores it on
-exit. spconv's CPU wheel also rejects eval() with bias ("cpu don't support act and bias",
-spconv/pytorch/ops.py): run its modules in train mode.
+spconv/pytorch/cppcore.py) and fails with "Torch not compiled with CUDA enabled". Run forward
+AND backward inside `engine.context()` (for spconv `cpu_stream_patch()`, which makes the getter
+return 0 and restores it on exit; for the kit a no-op). Also on the CPU wheel:
+- eval() with bias fails ("cpu don't support act and bias", spconv/pytorch/ops.py): train mode;
+- with more than one torch thread its conv features are sometimes wrong (measured: 4 of 10
+  repeats of a strided conv against dense conv3d at 2 threads, 0 of 10 at 1): use 1 thread
+  for a reference result;
+- a conv of kernel volume 1 reads its KRSC weight's memory as [Cin, Cout] (`krsc_to_kit`).
 """
 import contextlib
 import math
