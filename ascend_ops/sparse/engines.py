@@ -15,12 +15,13 @@ return 0 and restores it on exit; for the kit a no-op). Also on the CPU wheel:
 - with more than one torch thread its conv features are sometimes wrong (measured: 4 of 10
   repeats of a strided conv against dense conv3d at 2 threads, 0 of 10 at 1): use 1 thread
   for a reference result;
-- a conv of kernel volume 1 reads its KRSC weight's memory as [Cin, Cout] (`krsc_to_kit`).
+- a conv of kernel volume 1 reads its KRSC weight's memory as [Cin, Cout] (`weights.from_spconv2`).
 """
 import contextlib
-import math
 
 import torch
+
+from .weights import from_spconv2
 
 SPCONV_HINT = "pip install spconv==2.3.8 to enable"
 
@@ -101,13 +102,13 @@ class SpconvEngine(_Engine):
 
     @staticmethod
     def get_weight(conv):
-        return krsc_to_kit(conv.weight, getattr(conv, "conv1x1", False))
+        return from_spconv2(conv.weight, getattr(conv, "conv1x1", False))
 
     @staticmethod
     def set_weight(conv, w):
         cout, kz, ky, kx, cin = conv.weight.shape
         with torch.no_grad():
-            if getattr(conv, "conv1x1", False):   # see krsc_to_kit
+            if getattr(conv, "conv1x1", False):   # see weights.from_spconv2
                 conv.weight.copy_(w.reshape(conv.weight.shape))
             else:
                 conv.weight.copy_(w.reshape(kz, ky, kx, cin, cout).permute(4, 0, 1, 2, 3))
@@ -135,18 +136,7 @@ def weight_grad(engine_, conv):
     if g is None:
         return None
     if engine_.name == "spconv":
-        return krsc_to_kit(g, getattr(conv, "conv1x1", False))
+        return from_spconv2(g, getattr(conv, "conv1x1", False))
     return g.reshape(-1, g.shape[-2], g.shape[-1])
 
 
-def krsc_to_kit(w, conv1x1=False):
-    """spconv 2.x KRSC `[Cout, kz, ky, kx, Cin]` -> the kit's `[K, Cin, Cout]` (a view when possible).
-
-    conv1x1: spconv 2.3.8 computes a conv of kernel volume 1 (stride 1) as
-    `torch.mm(features, weight.view(in_channels, out_channels))` (spconv/pytorch/conv.py, the
-    `self.conv1x1` branch of forward, FILTER_HWIO False): it reads the KRSC-shaped tensor's memory
-    as [Cin, Cout], not as KRSC. Such a weight converts by a plain reshape."""
-    cout, cin = w.shape[0], w.shape[-1]
-    if conv1x1:
-        return w.reshape(1, cin, cout)
-    return w.permute(1, 2, 3, 4, 0).reshape(math.prod(w.shape[1:4]), cin, cout)

@@ -11,9 +11,17 @@ i with the output o = i*s - p + k*d), which is why it maps to conv_transpose3d's
 """
 
 
-def from_spconv2(w):
-    """[Cout, kz, ky, kx, Cin] (spconv 2.x KRSC) -> [K, Cin, Cout]."""
-    return w.permute(1, 2, 3, 4, 0).reshape(-1, w.shape[4], w.shape[0])
+def from_spconv2(w, conv1x1=False):
+    """[Cout, kz, ky, kx, Cin] (spconv 2.x KRSC) -> [K, Cin, Cout] (a view when possible).
+
+    conv1x1: spconv 2.3.8 computes a conv of kernel volume 1 that keeps its sites (submanifold, or
+    stride 1) as `torch.mm(features, weight.view(in_channels, out_channels))` (spconv/pytorch/conv.py,
+    the `self.conv1x1` branch of forward): it reads the KRSC-shaped tensor's memory as
+    [Cin, Cout], not as KRSC, so such a weight converts by a plain reshape."""
+    cout, cin = w.shape[0], w.shape[-1]
+    if conv1x1:
+        return w.reshape(1, cin, cout)
+    return w.permute(1, 2, 3, 4, 0).reshape(-1, cin, cout)
 
 
 def from_spconv1(w):
