@@ -21,6 +21,7 @@ input; the outputs named in backward_saves) -> one gradient per differentiable i
 Tensor when there is one), each in its input's dtype. A float output whose gradient autograd
 leaves undefined is passed as zeros.
 """
+import functools
 from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
@@ -268,6 +269,69 @@ def get(name):
         raise KeyError(f"no op {name!r} is registered; known: {sorted(_SPECS)}") from None
 
 
+def _checked_fake(spec, fake, first=0):
+    """The fake kernel `fake`, preceded by the checks a dispatcher call with meta / fake tensors
+    gets (the native kernels check for themselves): one device for every tensor argument, then
+    the forward inputs (args[first:first + len(inputs)]) checked as the public function checks
+    them, value checks skipped (`_dispatch.in_fake_kernel`)."""
+    n = len(spec.inputs)
+
+    @functools.wraps(fake)
+    def run(*args):
+        tensors = {f"argument {i}": a for i, a in enumerate(args) if isinstance(a, torch.Tensor)}
+        names = [a.name for a in spec.inputs]
+        for i, a in enumerate(args):
+            if first <= i < first + n and isinstance(a, torch.Tensor):
+                tensors.pop(f"argument {i}")
+                tensors[names[i - first]] = a
+        if len({t.device for t in tensors.values()}) > 1:
+            _checks.same_device(spec.name, **tensors)
+        inputs = args[first:first + n]
+        _dispatch._fake_depth += 1
+        try:
+            for decl, value in zip(spec.inputs, inputs):
+                if isinstance(decl, TensorArg):
+                    _check_arg(spec, decl, value)
+            if spec.check is not None:
+                spec.check(*inputs)
+        finally:
+            _dispatch._fake_depth -= 1
+        return fake(*args)
+
+    return run
+
+
+def _refuse_double_backward(spec):
+    """Second-order gradients are not implemented: differentiating `<name>_backward` raises a
+    RuntimeError naming the op (never zeros). torch >= 2.4: autograd registered on the backward
+    op; older torch: `_DoubleBackwardRefused` wraps the backward's results under create_graph."""
+    def setup_context(ctx, inputs, output):
+        pass
+
+    def backward(ctx, *grads):
+        raise RuntimeError(_double_backward_message(spec.name))
+
+    _library.register_autograd(spec.name + "_backward", backward, setup_context)
+
+
+def _double_backward_message(name):
+    return (f"{name}: second-order gradients (differentiating its backward, e.g. autograd.grad with "
+            f"create_graph=True then a second grad) are not implemented")
+
+
+class _DoubleBackwardRefused(torch.autograd.Function):
+    """Identity on the backward's results whose own backward raises (torch < 2.4)."""
+
+    @staticmethod
+    def forward(ctx, name, *grads):
+        ctx.name = name
+        return grads
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(_double_backward_message(ctx.name))
+
+
 def _make_autograd(spec):
     tensor_in = spec.tensor_inputs
     saved_out = tuple(next(i for i, o in enumerate(spec.outputs) if o.name == n) for n in spec.backward_saves)
@@ -294,6 +358,8 @@ def _make_autograd(spec):
             float_grads.append(torch.zeros(shape, dtype=dtype, device=device) if g is None else g.contiguous())
         result = spec.backward_op(*float_grads, *inputs, *outs)
         result = (result,) if isinstance(result, torch.Tensor) else tuple(result)
+        if not _library.HAS_REGISTER_AUTOGRAD and torch.is_grad_enabled():   # create_graph=True
+            result = _DoubleBackwardRefused.apply(spec.name, *result)
         full = [None] * len(spec.inputs)
         for i, g in zip(spec.differentiable, result):
             full[i] = g
@@ -312,10 +378,12 @@ def register(spec):
     if spec.backward and not spec.differentiable:
         raise ValueError(f"{spec.name}: backward='native' but no input is differentiable")
     spec.forward_op = _library.define(spec.schema())
-    _library.register_fake(spec.name, spec.fake)
+    _library.register_fake(spec.name, _checked_fake(spec, spec.fake))
     if spec.backward == "native":
         spec.backward_op = _library.define(spec.backward_schema())
-        _library.register_fake(spec.name + "_backward", spec.backward_fake)
+        _library.register_fake(spec.name + "_backward",
+                               _checked_fake(spec, spec.backward_fake, first=len(spec.float_outputs)))
+        _refuse_double_backward(spec)
         setup_context, backward = _make_autograd(spec)
         if not _library.register_autograd(spec.name, backward, setup_context):
             spec.function = _library.autograd_function(
