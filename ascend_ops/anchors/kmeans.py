@@ -54,7 +54,7 @@ def _check_points(points, k):
     if not np.isfinite(x).all():
         bad = int((~np.isfinite(x)).any(axis=1).sum())
         raise ValueError(f"kmeans: points contain NaN or inf in {bad} row(s)")
-    limit = coordinate_limit(x.shape[1])
+    limit = coordinate_limit(x.shape[1], x.shape[0])
     if x.size and np.abs(x).max() > limit:
         raise ValueError(f"kmeans: points must have |value| <= {limit:.4g} (squared distances must stay "
                          f"finite), got {np.abs(x).max():.4g}")

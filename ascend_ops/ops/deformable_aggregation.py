@@ -98,6 +98,11 @@ def deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_inde
         start = starts[cs].view(1, n, scales, 1, 1, 1)
         uc = loc[:, :, :, cs, 0].permute(0, 3, 1, 2)[:, :, None, None]    # [bs, n, 1, 1, A, P]
         vc = loc[:, :, :, cs, 1].permute(0, 3, 1, 2)[:, :, None, None]
+        inside = (uc > 0) & (uc < 1) & (vc > 0) & (vc < 1)                 # False for NaN
+        # skipped samples compute at a harmless (0.5, 0.5): their NaN / Inf never reaches a
+        # value or a gradient (where's backward would multiply 0 by it otherwise)
+        half = torch.full((), 0.5, dtype=ct, device=loc.device)
+        uc, vc = torch.where(inside, uc, half), torch.where(inside, vc, half)
         x, y = uc * W - 0.5, vc * H - 0.5                                 # [bs, n, scales, 1, A, P]
         x0, y0 = torch.floor(x), torch.floor(y)
         lx, ly = x - x0, y - y0
@@ -106,7 +111,6 @@ def deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_inde
         xi = torch.cat([x0, x0 + 1, x0, x0 + 1], 3)                      # [bs, n, scales, 4, A, P]
         yi = torch.cat([y0, y0, y0 + 1, y0 + 1], 3)
         corner_w = torch.cat([(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx], 3)
-        inside = (uc > 0) & (uc < 1) & (vc > 0) & (vc < 1)
         valid = (xi >= 0) & (xi < W) & (yi >= 0) & (yi < H) & inside
         idx = start + yi.clamp(min=0).minimum(H - 1) * W + xi.clamp(min=0).minimum(W - 1)
         g = torch.gather(feat, 1, idx.reshape(bs, n * scales * 4 * A * P, 1).expand(-1, -1, C))
@@ -114,8 +118,9 @@ def deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_inde
         wc = w[:, :, :, cs].permute(0, 3, 4, 1, 2, 5)[:, :, :, None]     # [bs, n, scales, 1, A, P, G]
         # skipped samples and out-of-map corners contribute nothing, NaN / Inf included (where,
         # not a product with 0, as the kernels skip them): see the module docstring
-        coef = torch.where(valid[..., None], corner_w[..., None] * wc, torch.zeros((), dtype=ct, device=loc.device))
-        g = torch.where(valid[..., None, None], g, torch.zeros((), dtype=ct, device=loc.device))
+        zero = torch.zeros((), dtype=ct, device=loc.device)
+        coef = torch.where(valid[..., None], corner_w[..., None] * torch.where(valid[..., None], wc, zero), zero)
+        g = torch.where(valid[..., None, None], g, zero)
         out = out + torch.einsum("bnlkapgc,bnlkapg->bagc", g, coef)
     out = out.reshape(bs, A, C)
     return out.to(out_dtype)

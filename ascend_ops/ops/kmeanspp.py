@@ -46,17 +46,18 @@ def _check(x, first, r):
             raise ValueError(f"{OP}: r must hold numbers in [0, 1] (NaN refused)")
 
 
-def coordinate_limit(d):
-    """Largest |coordinate| for which every squared distance between d-dim points (d terms of
-    (2 |x|)^2) is finite in float64 (the native kernel uses the same bound)."""
-    return math.sqrt(torch.finfo(torch.float64).max / max(d, 1)) / 2
+def coordinate_limit(d, n=1):
+    """Largest |coordinate| (with a small margin for rounding) for which every squared distance
+    between d-dim points (d terms of (2 |x|)^2), summed over n points, is finite in float64 (the
+    native kernel uses the same bound)."""
+    return math.sqrt(torch.finfo(torch.float64).max / (4.0 * max(d, 1) * max(n, 1))) * 0.999
 
 
 def check_coordinates(op, name, x):
-    """ValueError naming `name` when x [n, d] holds NaN, +-inf or a value beyond coordinate_limit(d)."""
+    """ValueError naming `name` when x [n, d] holds NaN, +-inf or a value beyond coordinate_limit(d, n)."""
     if x.numel() == 0:
         return
-    limit = coordinate_limit(x.shape[1])
+    limit = coordinate_limit(x.shape[1], x.shape[0])
     worst = x.abs().max()
     if not bool(worst <= limit):   # NaN fails too
         raise ValueError(f"{OP if op is None else op}: {name} must be finite with |value| <= {limit:.4g} "

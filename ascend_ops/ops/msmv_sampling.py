@@ -143,6 +143,8 @@ def _reference_flat(feat, spatial_shapes, level_start_index, sampling_locations,
     for lvl, ((H, W), start) in enumerate(zip(spatial_shapes.tolist(), level_start_index.tolist())):
         h, wp = y * (H - 1), x * (W - 1)
         inside = view_ok & (h > -1) & (wp > -1) & (h < H) & (wp < W)
+        # skipped samples compute at (0, 0): their NaN / Inf never reaches a value or a gradient
+        h, wp = torch.where(inside, h, torch.zeros_like(h)), torch.where(inside, wp, torch.zeros_like(wp))
         h0, w0 = torch.floor(h), torch.floor(wp)
         lh, lw = h - h0, wp - w0
         zero = torch.zeros_like(h0)
@@ -153,7 +155,7 @@ def _reference_flat(feat, spatial_shapes, level_start_index, sampling_locations,
             hi, wi = h0 + dh, w0 + dw
             valid = inside & (hi >= 0) & (hi < H) & (wi >= 0) & (wi < W)
             indices.append(view * num_feat + start + hi.clamp(0, H - 1) * W + wi.clamp(0, W - 1))
-            coef = corner_w * w[..., lvl]
+            coef = corner_w * torch.where(valid, w[..., lvl], torch.zeros_like(corner_w))
             coefs.append(torch.where(valid, coef, torch.zeros_like(coef)))
             coef_valid.append(valid)
     idx = torch.stack(indices, 1).reshape(B, -1, 1).expand(-1, -1, C)      # [B, L*4*Q*P, C]

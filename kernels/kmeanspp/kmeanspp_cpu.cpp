@@ -94,10 +94,12 @@ struct Seeding {
   }
 };
 
-// Largest |coordinate| for which every squared distance (d terms of (2 |x|)^2) is finite; the
-// Python API uses the same bound (ascend_ops/ops/kmeanspp.py coordinate_limit).
-inline double kmeanspp_coordinate_limit(int64_t dim) {
-  return std::sqrt(std::numeric_limits<double>::max() / static_cast<double>(dim > 0 ? dim : 1)) / 2.0;
+// Largest |coordinate| (small margin for rounding) for which every squared distance (d terms of
+// (2 |x|)^2), summed over the n points, is finite; the Python API uses the same bound
+// (ascend_ops/ops/kmeanspp.py coordinate_limit).
+inline double kmeanspp_coordinate_limit(int64_t dim, int64_t n) {
+  return std::sqrt(std::numeric_limits<double>::max() /
+                   (4.0 * static_cast<double>(dim > 0 ? dim : 1) * static_cast<double>(n > 0 ? n : 1))) * 0.999;
 }
 
 at::Tensor kmeanspp_cpu(const at::Tensor& x, int64_t first, const at::Tensor& r) {
@@ -113,7 +115,7 @@ at::Tensor kmeanspp_cpu(const at::Tensor& x, int64_t first, const at::Tensor& r)
   TORCH_CHECK(k <= n, "kmeanspp: r asks for k = ", k, " centres from n = ", n, " points");
   // Values: every coordinate finite and small enough that squared distances (sums of d squared
   // differences) stay finite, every random number in [0, 1]; NaN fails both comparisons.
-  const double limit = kmeanspp_coordinate_limit(dim);
+  const double limit = kmeanspp_coordinate_limit(dim, n);
   const double* X = x.data_ptr<double>();
   for (int64_t i = 0; i < n * dim; ++i)
     TORCH_CHECK(std::abs(X[i]) <= limit, "kmeanspp: x must be finite with |x| <= ", limit,
