@@ -269,21 +269,21 @@ def get(name):
         raise KeyError(f"no op {name!r} is registered; known: {sorted(_SPECS)}") from None
 
 
-def _checked_fake(spec, fake, first=0):
+def _checked_fake(spec, fake, backward=False):
     """The fake kernel `fake`, preceded by the checks a dispatcher call with meta / fake tensors
     gets (the native kernels check for themselves): one device for every tensor argument, then
-    the forward inputs (args[first:first + len(inputs)]) checked as the public function checks
-    them, value checks skipped (`_dispatch.in_fake_kernel`)."""
+    the forward inputs checked as the public function checks them, value checks skipped
+    (`_dispatch.in_fake_kernel`). backward: `fake` is the backward op's (its arguments are the
+    output gradients, the forward inputs, then the saved outputs)."""
     n = len(spec.inputs)
+    grads = [f"grad_{spec.outputs[i].name}" for i in spec.float_outputs] if backward else []
+    names = grads + [a.name for a in spec.inputs] + (list(spec.backward_saves) if backward else [])
+    first = len(grads)
 
     @functools.wraps(fake)
     def run(*args):
-        tensors = {f"argument {i}": a for i, a in enumerate(args) if isinstance(a, torch.Tensor)}
-        names = [a.name for a in spec.inputs]
-        for i, a in enumerate(args):
-            if first <= i < first + n and isinstance(a, torch.Tensor):
-                tensors.pop(f"argument {i}")
-                tensors[names[i - first]] = a
+        tensors = {names[i] if i < len(names) else f"argument {i}": a
+                   for i, a in enumerate(args) if isinstance(a, torch.Tensor)}
         if len({t.device for t in tensors.values()}) > 1:
             _checks.same_device(spec.name, **tensors)
         inputs = args[first:first + n]
@@ -382,7 +382,7 @@ def register(spec):
     if spec.backward == "native":
         spec.backward_op = _library.define(spec.backward_schema())
         _library.register_fake(spec.name + "_backward",
-                               _checked_fake(spec, spec.backward_fake, first=len(spec.float_outputs)))
+                               _checked_fake(spec, spec.backward_fake, backward=True))
         _refuse_double_backward(spec)
         setup_context, backward = _make_autograd(spec)
         if not _library.register_autograd(spec.name, backward, setup_context):
