@@ -16,6 +16,7 @@ def collect():
         "default_device": device.default_device_type(),
         "kernel_backends": {k: {"built": ok, "reason": why} for k, (ok, why) in _ext.status().items()},
         "cpu_build": _ext.build_info(),
+        "build_report": _ext.build_report(),
     }
     if torch.cuda.is_available():
         info["cuda_device"] = torch.cuda.get_device_name()
@@ -35,6 +36,12 @@ def run(args):
         if key == "kernel_backends":
             for name, st in value.items():
                 print(f"kernels[{name}]: {'built' if st['built'] else 'not built - ' + st['reason']}")
+        elif key == "build_report":
+            if not value:
+                print("build: no build report (ascend_ops/_build_report.json; build with pip install or setup.py)")
+            for name, st in value.get("backends", {}).items():
+                state = "built" if st["built"] else "skipped"
+                print(f"build[{name}]: {state} - {st['detail']} (torch {value.get('torch')}, {value.get('time')})")
         else:
             print(f"{key}: {value}")
     return 0
