@@ -9,7 +9,9 @@ kmeans_bounds_step) and `ascend_ops.anchors.kmeans`. The only acceptable outcome
 - a result equal to the pure-PyTorch reference on the same arguments (float outputs within the
   op's tolerance with the same NaN / Inf positions, integer outputs exactly; meta inputs: meta
   outputs of the reference's shapes), or
-- TypeError / ValueError / RuntimeError / NotImplementedError whose message names an argument.
+- TypeError / ValueError / RuntimeError / NotImplementedError whose message names an argument
+  (or, for meta tensors, PyTorch's own meta-tensor error; for sizes beyond memory, PyTorch's own
+  allocation error, as torch.zeros gives).
 Never a crash, a hang, another exception or a silent wrong answer.
 
 Each op is fuzzed in a child process (this file run as a script), so a segmentation fault or a
@@ -83,7 +85,8 @@ def _child(op):
         msg = str(err)
         if not isinstance(err, EXCEPTIONS):
             record(desc, f"unexpected {type(err).__name__}: {msg[:300]}")
-        elif not any(n in msg for n in names) and not (meta and "meta" in msg.lower()):
+        elif (not any(n in msg for n in names) and not (meta and "meta" in msg.lower())
+              and not (isinstance(err, RuntimeError) and "can't allocate memory" in msg)):
             record(desc, f"{type(err).__name__} names no argument ({', '.join(names)}): {msg[:300]}")
 
     if op in ("kmeanspp", "kmeans_bounds_step", "kmeans"):
@@ -250,6 +253,8 @@ def _fuzz_spec_op(oc, torch, h, st, given, fuzz_settings, record, check_error, c
             try:
                 ref = reference(args)
             except Exception as e:
+                if meta and all(o.device.type == "meta" for o in h.as_tuple(outs)):
+                    return   # shapes from the fake kernel; the reference needs values it cannot read
                 if entry == "api":
                     record(desc, f"the API returned, the reference raised {type(e).__name__}: {str(e)[:200]}")
                     return

@@ -118,10 +118,14 @@ def deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_inde
         wc = w[:, :, :, cs].permute(0, 3, 4, 1, 2, 5)[:, :, :, None]     # [bs, n, scales, 1, A, P, G]
         # skipped samples and out-of-map corners contribute nothing, NaN / Inf included (where,
         # not a product with 0, as the kernels skip them): see the module docstring
+        # As the kernels: out += weight * bilinear value for every sample inside (0, 1)^2 and
+        # every level; skipped samples and out-of-map corners contribute nothing, NaN / Inf
+        # included (where, not * 0)
         zero = torch.zeros((), dtype=ct, device=loc.device)
-        coef = torch.where(valid[..., None], corner_w[..., None] * torch.where(valid[..., None], wc, zero), zero)
         g = torch.where(valid[..., None, None], g, zero)
-        out = out + torch.einsum("bnlkapgc,bnlkapg->bagc", g, coef)
+        value = torch.einsum("bnlkapgc,bnlkap->bnlapgc", g, torch.where(valid, corner_w, zero))
+        wi = torch.where(inside[:, :, :, 0, :, :, None], wc[:, :, :, 0], zero)   # [bs, n, scales, A, P, G]
+        out = out + torch.einsum("bnlapgc,bnlapg->bagc", value, wi)
     out = out.reshape(bs, A, C)
     return out.to(out_dtype)
 

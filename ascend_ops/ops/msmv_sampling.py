@@ -139,7 +139,7 @@ def _reference_flat(feat, spatial_shapes, level_start_index, sampling_locations,
     view = torch.where(view_ok, view, torch.zeros_like(view)).long()
     # Indices and coefficients of every (level, corner) first, then ONE gather: its backward
     # fills a single zero tensor as large as feat (one per gather would dominate the time).
-    indices, coefs, coef_valid = [], [], []
+    indices, corner_ws, corner_valid, level_ws = [], [], [], []
     for lvl, ((H, W), start) in enumerate(zip(spatial_shapes.tolist(), level_start_index.tolist())):
         h, wp = y * (H - 1), x * (W - 1)
         inside = view_ok & (h > -1) & (wp > -1) & (h < H) & (wp < W)
@@ -150,21 +150,23 @@ def _reference_flat(feat, spatial_shapes, level_start_index, sampling_locations,
         zero = torch.zeros_like(h0)
         h0 = torch.where(inside, h0, zero).long()
         w0 = torch.where(inside, w0, zero).long()
+        level_ws.append(torch.where(inside, w[..., lvl], torch.zeros_like(h)))
         for dh, dw, corner_w in ((0, 0, (1 - lh) * (1 - lw)), (0, 1, (1 - lh) * lw),
                                  (1, 0, lh * (1 - lw)), (1, 1, lh * lw)):
             hi, wi = h0 + dh, w0 + dw
             valid = inside & (hi >= 0) & (hi < H) & (wi >= 0) & (wi < W)
             indices.append(view * num_feat + start + hi.clamp(0, H - 1) * W + wi.clamp(0, W - 1))
-            coef = corner_w * torch.where(valid, w[..., lvl], torch.zeros_like(corner_w))
-            coefs.append(torch.where(valid, coef, torch.zeros_like(coef)))
-            coef_valid.append(valid)
+            corner_ws.append(torch.where(valid, corner_w, torch.zeros_like(corner_w)))
+            corner_valid.append(valid)
     idx = torch.stack(indices, 1).reshape(B, -1, 1).expand(-1, -1, C)      # [B, L*4*Q*P, C]
-    g = torch.gather(feat.reshape(B, N * num_feat, C), 1, idx).reshape(B, -1, Q, P, C)
-    # skipped samples and out-of-map corners contribute nothing, NaN / Inf included (where, not
-    # a product with 0, as the kernels skip them)
-    valid_all = torch.stack(coef_valid, 1)[..., None]                      # [B, L*4, Q, P, 1]
+    L = len(level_ws)
+    g = torch.gather(feat.reshape(B, N * num_feat, C), 1, idx).reshape(B, L, 4, Q, P, C)
+    # As the kernels: out += scale_weight * bilinear value, per level that is not skipped; skipped
+    # levels and out-of-map corners contribute nothing, NaN / Inf included (where, not * 0)
+    valid_all = torch.stack(corner_valid, 1).reshape(B, L, 4, Q, P, 1)
     g = torch.where(valid_all, g, torch.zeros((), dtype=g.dtype, device=g.device))
-    out = out + torch.einsum("bkqpc,bkqp->bqpc", g, torch.stack(coefs, 1))
+    value = torch.einsum("blkqpc,blkqp->blqpc", g, torch.stack(corner_ws, 1).reshape(B, L, 4, Q, P))
+    out = out + torch.einsum("blqpc,blqp->bqpc", value, torch.stack(level_ws, 1))
     return out.permute(0, 1, 3, 2).to(out_dtype)
 
 
