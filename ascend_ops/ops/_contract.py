@@ -287,6 +287,12 @@ def _checked_fake(spec, fake, backward=False):
         if len({t.device for t in tensors.values()}) > 1:
             _checks.same_device(spec.name, **tensors)
         inputs = args[first:first + n]
+        floats = {d.name: v for d, v in zip(spec.inputs, inputs)
+                  if isinstance(d, TensorArg) and d.kind == "float" and isinstance(v, torch.Tensor)}
+        if spec.promote_floats and len({v.dtype for v in floats.values()}) > 1:
+            listing = ", ".join(f"{k} {str(v.dtype).replace('torch.', '')}" for k, v in floats.items())
+            raise RuntimeError(f"{spec.name}: the native op takes float inputs of one dtype (the public "
+                               f"function promotes them), got {listing}")
         _dispatch._fake_depth += 1
         try:
             for decl, value in zip(spec.inputs, inputs):
