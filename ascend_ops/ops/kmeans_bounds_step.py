@@ -60,10 +60,15 @@ def _check(x, labels, upper, lower, centers, shift, near, radius_old, nb, radius
                     ("half", half)):
         want(name, t, torch.float64, (k,))
     want("nb", nb, torch.int64, (k, m))
+
+
+def _check_values(x, labels, upper, lower, centers, shift, near, radius_old, nb, radius, half):
+    """The value checks the native kernel makes itself (run before the reference): coordinates
+    finite and small enough for finite squared distances, no NaN bound (radii may be +inf),
+    labels and nb in [0, k)."""
     if x.device.type == "meta":
         return
-    # values: coordinates finite and small enough for finite squared distances; no NaN bound
-    # (radii may be +inf); max_shift a number. Labels and nb are range-checked by the kernel.
+    k = centers.shape[0]
     check_coordinates(OP, "x", x)
     check_coordinates(OP, "centers", centers)
     for name, t in (("upper", upper), ("lower", lower), ("shift", shift), ("near", near),
@@ -81,8 +86,9 @@ def kmeans_bounds_step(x, labels, upper, lower, centers, shift, near, radius_old
     _check(x, labels, upper, lower, centers, shift, near, radius_old, nb, radius, half)
     if isinstance(max_shift, bool) or not isinstance(max_shift, (int, float)) or not max_shift == max_shift:
         raise ValueError(f"{OP}: max_shift must be a number (not NaN), got {max_shift!r}")
-    if _dispatch.use_native(OP, x.device.type):
+    if _dispatch.use_native(OP, x.device.type):   # the kernel checks the values (one pass)
         return _op(x, labels, upper, lower, centers, shift, near, radius_old, float(max_shift), nb, radius, half)
+    _check_values(x, labels, upper, lower, centers, shift, near, radius_old, nb, radius, half)
     return kmeans_bounds_step_reference(x, labels, upper, lower, centers, shift, near, radius_old, max_shift,
                                         nb, radius, half)
 
