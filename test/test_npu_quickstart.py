@@ -90,20 +90,32 @@ def _check_ascend_kit(args):
             assert rest[i + 1] in choices.group(1).split(","), f"{flag} {rest[i + 1]}: not in {{{choices.group(1)}}}"
 
 
+_DRY_RUNS = {}
+
+
+def _dry_run(script, dry, tmp_path):
+    """bash SCRIPT DRY (with --dry-run) in tmp_path; the same command runs once per session."""
+    key = (script, tuple(dry))
+    if key not in _DRY_RUNS:
+        if "--upstream-dir" in dry:
+            (tmp_path / dry[dry.index("--upstream-dir") + 1]).mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable, AK_PYTHON=sys.executable)
+        run = subprocess.run(["bash", str(ROOT / script), *dry], capture_output=True, text=True, env=env,
+                             cwd=tmp_path, timeout=300)
+        wrote = (tmp_path / "work_dirs").exists() and any((tmp_path / "work_dirs").rglob("*.json"))
+        _DRY_RUNS[key] = (run.returncode, run.stderr[-3000:], wrote)
+    return _DRY_RUNS[key]
+
+
 def _check_bash(args, tmp_path):
     script = args[0]
     assert (ROOT / script).is_file(), f"{script} does not exist"
     rest = args[1:]
     if script in DRY_RUN_SCRIPTS:
-        if "--upstream-dir" in rest:
-            (tmp_path / rest[rest.index("--upstream-dir") + 1]).mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHON=sys.executable, AK_PYTHON=sys.executable)
         dry = rest + ([] if "--dry-run" in rest else ["--dry-run"])
-        run = subprocess.run(["bash", str(ROOT / script), *dry], capture_output=True, text=True, env=env,
-                             cwd=tmp_path, timeout=300)
-        assert run.returncode == 0, f"bash {script} {' '.join(dry)}: rc {run.returncode}\n{run.stderr[-3000:]}"
-        assert not (tmp_path / "work_dirs").exists() or not any((tmp_path / "work_dirs").rglob("*.json")), \
-            "--dry-run wrote results"
+        rc, err, wrote = _dry_run(script, dry, tmp_path)
+        assert rc == 0, f"bash {script} {' '.join(dry)}: rc {rc}\n{err}"
+        assert not wrote, "--dry-run wrote results"
         return
     if script == "model_examples/Sparse4D/install.sh":
         text = subprocess.run(["bash", str(ROOT / script), "--help"], capture_output=True, text=True,
