@@ -14,10 +14,11 @@ kmeans_bounds_step) and `ascend_ops.anchors.kmeans`. The only acceptable outcome
   allocation error, as torch.zeros gives).
 Never a crash, a hang, another exception or a silent wrong answer.
 
-Each op is fuzzed in a child process (this file run as a script), so a segmentation fault or a
-hang is reported with the case that caused it instead of killing the test run. hypothesis runs
-derandomized (the same cases every run; CI is deterministic) with FUZZ_EXAMPLES examples per op
-and entry point."""
+The ops are fuzzed in a child process (this file run as a script, one op after the other), so a
+segmentation fault or a hang is reported with the case that caused it instead of killing the
+test run; after a crash a new child goes on with the remaining ops. hypothesis runs derandomized
+(the same cases every run; CI is deterministic) with FUZZ_EXAMPLES examples per op and entry
+point."""
 import json
 import os
 import signal
@@ -27,7 +28,7 @@ import sys
 import pytest
 
 FUZZ_EXAMPLES = int(os.environ.get("ASCEND_KIT_FUZZ_EXAMPLES", "30"))
-CHILD_TIMEOUT_S = 120
+CHILD_TIMEOUT_S = int(os.environ.get("ASCEND_KIT_FUZZ_CHILD_TIMEOUT", "120"))   # per op
 EXCEPTIONS = (TypeError, ValueError, RuntimeError, NotImplementedError)
 
 
@@ -37,26 +38,63 @@ def _op_names():
     return [oc.OP for oc in opcases.load_all()] + ["kmeanspp", "kmeans_bounds_step", "kmeans"]
 
 
-@pytest.mark.parametrize("op", _op_names())
-def test_fuzz(op):
+def _run_children(ops):
+    """{op: (problems list, cases count) or an error string}: the ops fuzzed in child processes,
+    one after the other; a child that dies or hangs is reported against the op it was on, and a
+    new child continues with the ops after it."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
                OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     env.pop("ASCEND_OPS_BACKEND", None)
-    try:
-        run = subprocess.run([sys.executable, os.path.abspath(__file__), op], capture_output=True, text=True,
-                             timeout=CHILD_TIMEOUT_S, env=env, cwd=root)
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        last = [l for l in out.splitlines() if l.startswith("CASE ")][-1:]
-        pytest.fail(f"{op}: fuzzing hung (> {CHILD_TIMEOUT_S} s); last case: {last}")
-    cases = [l[5:] for l in run.stdout.splitlines() if l.startswith("CASE ")]
-    if run.returncode < 0:
-        pytest.fail(f"{op}: the child died of {signal.Signals(-run.returncode).name} on case: "
-                    f"{cases[-1] if cases else '?'}\n{run.stderr[-3000:]}")
-    report = [l for l in run.stdout.splitlines() if l.startswith("REPORT ")]
-    assert report, f"{op}: the fuzz child gave no report (rc {run.returncode}):\n{run.stderr[-3000:]}"
-    result = json.loads(report[-1][7:])
+    results, todo = {}, list(ops)
+    while todo:
+        timed_out = False
+        try:
+            run = subprocess.run([sys.executable, os.path.abspath(__file__), *todo], capture_output=True,
+                                 text=True, timeout=CHILD_TIMEOUT_S * len(todo) + 120, env=env, cwd=root)
+            out, err, rc = run.stdout, run.stderr, run.returncode
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+            err, rc, timed_out = "", None, True
+        current = None
+        for line in out.splitlines():
+            if line.startswith("OP "):
+                current = line[3:]
+            elif line.startswith("REPORT "):
+                report = json.loads(line[7:])
+                results[report["op"]] = report
+        last_case = [l[5:] for l in out.splitlines() if l.startswith("CASE ")][-1:]
+        if current is not None and current not in results:
+            hung = timed_out or rc == -signal.SIGALRM
+            why = (f"hung (> {CHILD_TIMEOUT_S} s on one op)" if hung else
+                   f"died of {signal.Signals(-rc).name}" if rc is not None and rc < 0 else f"exited with {rc}")
+            results[current] = f"the fuzz child {why} on case: {last_case}\n{err[-3000:]}"
+        elif current is None:
+            for op in todo:
+                results[op] = f"the fuzz child gave no report (rc {rc}):\n{err[-3000:]}"
+        todo = [op for op in todo if op not in results]
+    return results
+
+
+def test_crash_and_hang_are_reported_and_the_rest_still_runs(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "CHILD_TIMEOUT_S", 3)
+    monkeypatch.setenv("ASCEND_KIT_FUZZ_CHILD_TIMEOUT", "3")
+    results = _run_children(["_selftest_crash", "_selftest_hang", "_selftest_ok"])
+    assert "died of SIGSEGV" in results["_selftest_crash"]
+    assert "hung" in results["_selftest_hang"] and "sleeping" in results["_selftest_hang"]
+    assert results["_selftest_ok"] == {"op": "_selftest_ok", "cases": 0, "problems": []}
+
+
+@pytest.fixture(scope="module")
+def fuzz_results():
+    return _run_children(_op_names())
+
+
+@pytest.mark.parametrize("op", _op_names())
+def test_fuzz(op, fuzz_results):
+    result = fuzz_results[op]
+    if isinstance(result, str):
+        pytest.fail(f"{op}: {result}")
     assert result["cases"] >= FUZZ_EXAMPLES, result
     assert not result["problems"], f"{op}: " + "\n".join(result["problems"][:20])
 
@@ -454,5 +492,23 @@ def _fuzz_kmeans(op, st, given, fuzz_settings, record, check_error, count):
     run()
 
 
+def _selftest(name):
+    """Stand-in ops for test_crash_and_hang_are_reported: a segfault, a hang, a clean report."""
+    if name == "_selftest_crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if name == "_selftest_hang":
+        import time
+        print("CASE sleeping", flush=True)
+        time.sleep(3600)
+    print("REPORT " + json.dumps({"op": name, "cases": 0, "problems": []}), flush=True)
+
+
 if __name__ == "__main__":
-    _child(sys.argv[1])
+    for name in sys.argv[1:]:
+        print("OP " + name, flush=True)
+        signal.alarm(CHILD_TIMEOUT_S)   # a hang (even inside a kernel) ends the child with SIGALRM
+        if name.startswith("_selftest"):
+            _selftest(name)
+        else:
+            _child(name)
+        signal.alarm(0)
