@@ -326,12 +326,13 @@ def _double_backward_message(name):
 
 
 class _DoubleBackwardRefused(torch.autograd.Function):
-    """Identity on the backward's results whose own backward raises (torch < 2.4)."""
+    """Identity on the backward's first `n` results, connected to the tensors after them (the
+    inputs and output gradients that require grad), whose own backward raises (torch < 2.4)."""
 
     @staticmethod
-    def forward(ctx, name, *grads):
+    def forward(ctx, name, n, *tensors):
         ctx.name = name
-        return grads
+        return tuple(t.view_as(t) for t in tensors[:n])
 
     @staticmethod
     def backward(ctx, *grads):
@@ -364,8 +365,12 @@ def _make_autograd(spec):
             float_grads.append(torch.zeros(shape, dtype=dtype, device=device) if g is None else g.contiguous())
         result = spec.backward_op(*float_grads, *inputs, *outs)
         result = (result,) if isinstance(result, torch.Tensor) else tuple(result)
-        if not _library.HAS_REGISTER_AUTOGRAD and torch.is_grad_enabled():   # create_graph=True
-            result = _DoubleBackwardRefused.apply(spec.name, *result)
+        # create_graph=True on torch < 2.4 (not while dynamo speculates this backward: it cannot
+        # read requires_grad there, and compiled backwards are never differentiated again)
+        if not _library.HAS_REGISTER_AUTOGRAD and not _dispatch.is_compiling() and torch.is_grad_enabled():
+            needs = [t for t in (*float_grads, *saved) if t.requires_grad]
+            if needs:
+                result = _DoubleBackwardRefused.apply(spec.name, len(result), *result, *needs)
         full = [None] * len(spec.inputs)
         for i, g in zip(spec.differentiable, result):
             full[i] = g
@@ -404,7 +409,10 @@ def register(spec):
         if not _dispatch.use_native(spec.name, device_type):
             return spec.reference(*args)
         prepared = spec.prepare(args)
-        if spec.function is not None:
+        # torch < 2.4: the autograd.Function only when a gradient is wanted (dynamo 2.1 fails on
+        # an autograd.Function none of whose inputs requires grad)
+        if spec.function is not None and torch.is_grad_enabled() and any(
+                isinstance(a, torch.Tensor) and a.requires_grad for a in prepared):
             return spec.function.apply(*prepared)
         return spec.forward_op(*prepared)
 
