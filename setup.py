@@ -17,8 +17,32 @@ from setuptools import setup
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
+REPORT = os.path.join(ROOT, "ascend_ops", "_build_report.json")
+_report = {}
+
+
 def _say(msg):
     print(f"[ascend-kit build] {msg}", file=sys.stderr)
+
+
+def _record(backend, built, detail):
+    """Remember what the build did for `backend`; pip hides setup.py's output unless -v, so the
+    record is written into the package (ascend_ops/_build_report.json) and `ascend-kit env`
+    prints it."""
+    _report[backend] = {"built": built, "detail": detail}
+    _say(f"{backend}: {'building ' if built else 'skipped ('}{detail}{'' if built else ')'}")
+
+
+def _write_report(torch_version):
+    import json
+    import time
+    body = {"torch": torch_version, "python": sys.version.split()[0],
+            "requested": os.environ.get("ASCEND_OPS_BACKENDS") or "auto",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "backends": _report}
+    tmp = REPORT + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(body, f, indent=2)
+    os.replace(tmp, REPORT)
 
 
 def _sources(pattern):
@@ -52,8 +76,10 @@ def _extensions():
         import torch
         from torch.utils import cpp_extension as ce
     except ImportError:
-        _say("torch is not installed: building no kernels (install torch first, then "
-             "`pip install --no-build-isolation -e .`)")
+        for backend in ("cpu", "cuda", "npu"):
+            _record(backend, False, "torch is not installed: install torch first, then "
+                                    "`pip install --no-build-isolation -e .`")
+        _write_report(None)
         return [], {}
     wanted = os.environ.get("ASCEND_OPS_BACKENDS")
     wanted = set(wanted.split(",")) if wanted else None
@@ -70,7 +96,9 @@ def _extensions():
             extra_compile_args={"cxx": cxx + omp_compile},
             extra_link_args=omp_link,
         ))
-        _say("cpu: building ascend_ops._C")
+        _record("cpu", True, "ascend_ops._C")
+    else:
+        _record("cpu", False, f"not in ASCEND_OPS_BACKENDS={os.environ.get('ASCEND_OPS_BACKENDS')}")
 
     ok, why = _cuda_available(torch)
     if wanted is not None and "cuda" in wanted and not ok:
@@ -82,9 +110,9 @@ def _extensions():
             include_dirs=include,
             extra_compile_args={"cxx": cxx, "nvcc": ["-O3", "--use_fast_math", "-lineinfo"]},
         ))
-        _say("cuda: building ascend_ops._C_cuda")
+        _record("cuda", True, "ascend_ops._C_cuda")
     else:
-        _say(f"cuda: skipped ({why})")
+        _record("cuda", False, why or f"not in ASCEND_OPS_BACKENDS={os.environ.get('ASCEND_OPS_BACKENDS')}")
 
     ok, why, home = _npu_available()
     if wanted is not None and "npu" in wanted and not ok:
@@ -102,10 +130,11 @@ def _extensions():
             libraries=["torch_npu", "ascendcl", "dl"],
             extra_compile_args={"cxx": cxx},
         ))
-        _say("npu: building ascend_ops._C_npu (the Ascend C kernels themselves are built with "
-             "kernels/build_ascendc.sh into a custom OPP package)")
+        _record("npu", True, "ascend_ops._C_npu (the Ascend C kernels themselves are built with "
+                             "kernels/build_ascendc.sh into a custom OPP package)")
     else:
-        _say(f"npu: skipped ({why})")
+        _record("npu", False, why or f"not in ASCEND_OPS_BACKENDS={os.environ.get('ASCEND_OPS_BACKENDS')}")
+    _write_report(torch.__version__)
     return exts, {"build_ext": ce.BuildExtension.with_options(use_ninja=shutil.which("ninja") is not None)}
 
 

@@ -2,13 +2,13 @@
 # Build the kit's CPU kernels against an older torch and run the whole test suite with it: the
 # torch < 2.4 paths (autograd.Function instead of register_autograd, impl_abstract, dynamo of
 # that release) next to the default torch of README's test command.
-#   .ci/old_torch.sh 2.1.2        (venv cached in ~/.cache/ascend-kit/torch-<version>-venv)
+#   .ci/old_torch.sh 2.1.2        (venv cached in $ASCEND_KIT_CACHE/torch-<version>-venv; ascend_ops/cache.py)
 # PyPI's Linux torch wheels are CUDA builds (~3 GB with their nvidia packages); only
 # the CPU kernels are built (ASCEND_OPS_BACKENDS=cpu), and the tests run on the CPU.
 set -euo pipefail
 version=${1:?usage: .ci/old_torch.sh TORCH_VERSION (e.g. 2.1.2)}
 root=$(cd "$(dirname "$0")/.." && pwd)
-venv=${ASCEND_KIT_CACHE:-$HOME/.cache/ascend-kit}/torch-$version-venv
+venv=${ASCEND_KIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-kit}/torch-$version-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q "torch==$version" "numpy<2" setuptools wheel \
     -r "$root/requirements.txt" -r "$root/requirements-test.txt"

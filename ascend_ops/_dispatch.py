@@ -48,13 +48,23 @@ def has_native_kernel(op_name, device_type):
 _compiler_is_compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)
 
 
+_fake_depth = 0   # > 0 while an op's fake kernel runs its checks (tensors without readable values)
+
+
 def is_compiling():
-    """True while torch.compile / export traces (value checks that read tensors are skipped)."""
+    """True while torch.compile / export traces, or while a fake kernel checks its arguments
+    (value checks that read tensors are skipped, or traced as asserts: ops/_checks.py)."""
     if _compiler_is_compiling is not None:
-        return bool(_compiler_is_compiling())
-    if "torch._dynamo" not in sys.modules:  # torch < 2.3 and nothing compiled yet
-        return False
-    return bool(torch._dynamo.is_compiling())  # written so that dynamo before 2.3 can trace it
+        if _compiler_is_compiling():
+            return True
+    elif "torch._dynamo" in sys.modules and torch._dynamo.is_compiling():  # torch < 2.3; dynamo 2.1 traces this
+        return True
+    return _fake_depth > 0
+
+
+def in_fake_kernel():
+    """True while a fake (meta / FakeTensor) kernel checks its arguments."""
+    return _fake_depth > 0
 
 
 def _constant_under_compile(fn):

@@ -22,7 +22,7 @@ def load():
         except ImportError as e:
             msg = str(e)
             if "No module named" in msg:
-                msg = f"{module} was not built (see `pip install -e .` output)"
+                msg = f"{module} was not built (`ascend-kit env` shows the build report: what was built, what was skipped and why)"
             _status[device_type] = (False, msg)
     return status()
 
@@ -43,4 +43,17 @@ def build_info():
         from . import _C
         return dict(_C.build_info())
     except ImportError:
+        return {}
+
+
+def build_report():
+    """What the last build of the kit built and skipped, with the reasons: the contents of
+    ascend_ops/_build_report.json written by setup.py ({} when the kit was not built by it)."""
+    import json
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_build_report.json")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
         return {}

@@ -100,8 +100,8 @@ def test_unusable_inputs_exit_2(dumps, tmp_path, capsys):
     assert "step0000.pt: cannot load dump" in capsys.readouterr().err
 
 
-def test_bad_module_pattern_is_named():
+def test_bad_module_pattern_is_named(tmp_path):
     with pytest.raises(ValueError, match="nope"):
-        LayerDump(Net(), "/tmp/unused-dump", modules=["nope"])
+        LayerDump(Net(), str(tmp_path / "unused-dump"), modules=["nope"])
     with pytest.raises(DumpError, match="no rank0"):
-        compare_dumps("/nonexistent-a", "/nonexistent-b")
+        compare_dumps(str(tmp_path / "missing-a"), str(tmp_path / "missing-b"))

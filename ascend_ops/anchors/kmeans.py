@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ..ops.kmeans_bounds_step import kmeans_bounds_step
-from ..ops.kmeanspp import kmeanspp as kmeanspp_op
+from ..ops.kmeanspp import coordinate_limit, kmeanspp as kmeanspp_op
 
 __all__ = ["KMeansResult", "kmeans", "kmeanspp", "inertia"]
 
@@ -54,6 +54,10 @@ def _check_points(points, k):
     if not np.isfinite(x).all():
         bad = int((~np.isfinite(x)).any(axis=1).sum())
         raise ValueError(f"kmeans: points contain NaN or inf in {bad} row(s)")
+    limit = coordinate_limit(x.shape[1], x.shape[0])
+    if x.size and np.abs(x).max() > limit:
+        raise ValueError(f"kmeans: points must have |value| <= {limit:.4g} (squared distances must stay "
+                         f"finite), got {np.abs(x).max():.4g}")
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"kmeans: k must be a positive integer, got {k!r}")
     if x.shape[0] < k:

@@ -1,7 +1,7 @@
 """Compiles an op's op_host + op_kernel sources with the harness headers into a shared library.
 
-Libraries are cached by content hash under ~/.cache/ascend-kit/ascendc (override with the
-environment variable ASCEND_KIT_ASCENDC_CACHE). A cache entry also records every header the
+Libraries are cached by content hash under $ASCEND_KIT_CACHE/ascendc (ascend_ops/cache.py; override
+with the environment variable ASCEND_KIT_ASCENDC_CACHE). A cache entry also records every header the
 compiler read (-MMD) with its hash, so editing an included header triggers a rebuild.
 """
 from __future__ import annotations
@@ -35,8 +35,8 @@ class AscendCSimBuildError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    d = os.environ.get("ASCEND_KIT_ASCENDC_CACHE")
-    return Path(d) if d else Path.home() / ".cache" / "ascend-kit" / "ascendc"
+    from ..cache import cache_path
+    return cache_path("ascendc", env="ASCEND_KIT_ASCENDC_CACHE")
 
 
 def _file_hash(p: Path) -> str:

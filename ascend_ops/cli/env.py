@@ -16,6 +16,7 @@ def collect():
         "default_device": device.default_device_type(),
         "kernel_backends": {k: {"built": ok, "reason": why} for k, (ok, why) in _ext.status().items()},
         "cpu_build": _ext.build_info(),
+        "build_report": _ext.build_report(),
     }
     from ascend_ops import compat
     info["compat_served"] = {name: st["state"] + (" (active)" if st["active"] else "")
@@ -41,6 +42,12 @@ def run(args):
         elif key == "compat_served":
             for name, state in value.items():
                 print(f"compat[{name}]: {state}")
+        elif key == "build_report":
+            if not value:
+                print("build: no build report (ascend_ops/_build_report.json; build with pip install or setup.py)")
+            for name, st in value.get("backends", {}).items():
+                state = "built" if st["built"] else "skipped"
+                print(f"build[{name}]: {state} - {st['detail']} (torch {value.get('torch')}, {value.get('time')})")
         else:
             print(f"{key}: {value}")
     return 0

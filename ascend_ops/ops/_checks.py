@@ -1,6 +1,8 @@
 """Argument checks shared by the ops: every failure names the argument and what was expected."""
 import torch
 
+from .. import _dispatch
+
 FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 INDEX_DTYPES = (torch.int32, torch.int64)
 
@@ -40,3 +42,18 @@ def compute_dtype(*tensors):
         if t.dtype != dtype:  # (dynamo before torch 2.2 cannot trace promote_types; equal needs none)
             dtype = torch.promote_types(dtype, t.dtype)
     return dtype
+
+
+def compiled_value_checks(*tensors):
+    """True when value checks on `tensors` must be traced into the graph (torch.compile / export
+    tracing, tensors on cpu or cuda), False when they run eagerly (or cannot: meta tensors,
+    other devices, whose native kernels check on the host)."""
+    return (all(t.device.type in ("cpu", "cuda") for t in tensors) and _dispatch.is_compiling()
+            and not _dispatch.in_fake_kernel())
+
+
+def assert_in_graph(ok, message):
+    """Inside torch.compile tracing: keep the value check `ok` (a 0-dim bool tensor) in the
+    compiled graph, raising RuntimeError(message) when it is False at run time (eager, aot_eager
+    and inductor all keep torch._assert_async). Outside tracing use a plain `if ...: raise`."""
+    torch._assert_async(ok, message)

@@ -21,6 +21,7 @@ input; the outputs named in backward_saves) -> one gradient per differentiable i
 Tensor when there is one), each in its input's dtype. A float output whose gradient autograd
 leaves undefined is passed as zeros.
 """
+import functools
 from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
@@ -291,6 +292,76 @@ def get(name):
         raise KeyError(f"no op {name!r} is registered; known: {sorted(_SPECS)}") from None
 
 
+def _checked_fake(spec, fake, backward=False):
+    """The fake kernel `fake`, preceded by the checks a dispatcher call with meta / fake tensors
+    gets (the native kernels check for themselves): one device for every tensor argument, then
+    the forward inputs checked as the public function checks them, value checks skipped
+    (`_dispatch.in_fake_kernel`). backward: `fake` is the backward op's (its arguments are the
+    output gradients, the forward inputs, then the saved outputs)."""
+    n = len(spec.inputs)
+    grads = [f"grad_{spec.outputs[i].name}" for i in spec.float_outputs] if backward else []
+    names = grads + [a.name for a in spec.inputs] + (list(spec.backward_saves) if backward else [])
+    first = len(grads)
+
+    @functools.wraps(fake)
+    def run(*args):
+        tensors = {names[i] if i < len(names) else f"argument {i}": a
+                   for i, a in enumerate(args) if isinstance(a, torch.Tensor)}
+        if len({t.device for t in tensors.values()}) > 1:
+            _checks.same_device(spec.name, **tensors)
+        inputs = args[first:first + n]
+        floats = {d.name: v for d, v in zip(spec.inputs, inputs)
+                  if isinstance(d, TensorArg) and d.kind == "float" and isinstance(v, torch.Tensor)}
+        if spec.promote_floats and len({v.dtype for v in floats.values()}) > 1:
+            listing = ", ".join(f"{k} {str(v.dtype).replace('torch.', '')}" for k, v in floats.items())
+            raise RuntimeError(f"{spec.name}: the native op takes float inputs of one dtype (the public "
+                               f"function promotes them), got {listing}")
+        _dispatch._fake_depth += 1
+        try:
+            for decl, value in zip(spec.inputs, inputs):
+                if isinstance(decl, TensorArg):
+                    _check_arg(spec, decl, value)
+            if spec.check is not None:
+                spec.check(*inputs)
+        finally:
+            _dispatch._fake_depth -= 1
+        return fake(*args)
+
+    return run
+
+
+def _refuse_double_backward(spec):
+    """Second-order gradients are not implemented: differentiating `<name>_backward` raises a
+    RuntimeError naming the op (never zeros). torch >= 2.4: autograd registered on the backward
+    op; older torch: `_DoubleBackwardRefused` wraps the backward's results under create_graph."""
+    def setup_context(ctx, inputs, output):
+        pass
+
+    def backward(ctx, *grads):
+        raise RuntimeError(_double_backward_message(spec.name))
+
+    _library.register_autograd(spec.name + "_backward", backward, setup_context)
+
+
+def _double_backward_message(name):
+    return (f"{name}: second-order gradients (differentiating its backward, e.g. autograd.grad with "
+            f"create_graph=True then a second grad) are not implemented")
+
+
+class _DoubleBackwardRefused(torch.autograd.Function):
+    """Identity on the backward's first `n` results, connected to the tensors after them (the
+    inputs and output gradients that require grad), whose own backward raises (torch < 2.4)."""
+
+    @staticmethod
+    def forward(ctx, name, n, *tensors):
+        ctx.name = name
+        return tuple(t.view_as(t) for t in tensors[:n])
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(_double_backward_message(ctx.name))
+
+
 def _make_autograd(spec):
     tensor_in = spec.tensor_inputs
     saved_out = tuple(next(i for i, o in enumerate(spec.outputs) if o.name == n) for n in spec.backward_saves)
@@ -317,6 +388,12 @@ def _make_autograd(spec):
             float_grads.append(torch.zeros(shape, dtype=dtype, device=device) if g is None else g.contiguous())
         result = spec.backward_op(*float_grads, *inputs, *outs)
         result = (result,) if isinstance(result, torch.Tensor) else tuple(result)
+        # create_graph=True on torch < 2.4 (not while dynamo speculates this backward: it cannot
+        # read requires_grad there, and compiled backwards are never differentiated again)
+        if not _library.HAS_REGISTER_AUTOGRAD and not _dispatch.is_compiling() and torch.is_grad_enabled():
+            needs = [t for t in (*float_grads, *saved) if t.requires_grad]
+            if needs:
+                result = _DoubleBackwardRefused.apply(spec.name, len(result), *result, *needs)
         full = [None] * len(spec.inputs)
         for i, g in zip(spec.differentiable, result):
             full[i] = g
@@ -335,10 +412,12 @@ def register(spec):
     if spec.backward and not spec.differentiable:
         raise ValueError(f"{spec.name}: backward='native' but no input is differentiable")
     spec.forward_op = _library.define(spec.schema())
-    _library.register_fake(spec.name, spec.fake)
+    _library.register_fake(spec.name, _checked_fake(spec, spec.fake))
     if spec.backward == "native":
         spec.backward_op = _library.define(spec.backward_schema())
-        _library.register_fake(spec.name + "_backward", spec.backward_fake)
+        _library.register_fake(spec.name + "_backward",
+                               _checked_fake(spec, spec.backward_fake, backward=True))
+        _refuse_double_backward(spec)
         setup_context, backward = _make_autograd(spec)
         if not _library.register_autograd(spec.name, backward, setup_context):
             spec.function = _library.autograd_function(
@@ -353,7 +432,10 @@ def register(spec):
         if not _dispatch.use_native(spec.name, device_type):
             return spec.reference(*args)
         prepared = spec.prepare(args)
-        if spec.function is not None:
+        # torch < 2.4: the autograd.Function only when a gradient is wanted (dynamo 2.1 fails on
+        # an autograd.Function none of whose inputs requires grad)
+        if spec.function is not None and torch.is_grad_enabled() and any(
+                isinstance(a, torch.Tensor) and a.requires_grad for a in prepared):
             return spec.function.apply(*prepared)
         return spec.forward_op(*prepared)
 

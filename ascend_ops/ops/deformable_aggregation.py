@@ -4,7 +4,11 @@
                    * bilinear(feature map (b, cam, l), x = u * W_l - 0.5, y = v * H_l - 0.5)[c]
 
 where (u, v) = sampling_location[b, a, p, cam] are normalised image coordinates. A sample with
-u or v outside the open interval (0, 1) is skipped; bilinear corners outside the map read 0.
+u or v outside the open interval (0, 1) (or not finite) is skipped; bilinear corners outside the
+map read 0. Skipped samples and out-of-map corners contribute nothing at all, on every backend
+and in the reference: a NaN or Inf in their location, their weights or the feature they would
+have read reaches neither the output nor the gradients (never NaN * 0). A NaN / Inf a valid
+corner reads propagates by IEEE arithmetic.
 This is exactly the semantics of Sparse4D's CUDA op (projects/mmdet3d_plugin/ops).
 
 Shapes and dtypes:
@@ -49,8 +53,16 @@ def check_inputs(mc_ms_feat, spatial_shape, scale_start_index, sampling_location
     if G == 0 or C % G != 0:
         raise ValueError(f"{OP}: the channel count C = {C} (mc_ms_feat.shape[2]) must be divisible "
                          f"by the group count G = {G} (weights.shape[5])")
-    # Value checks read the index tensors, so only on the CPU and not while torch.compile traces.
-    if spatial_shape.device.type == "cpu" and spatial_shape.numel() and not _dispatch.is_compiling():
+    # Value checks read the index tensors: eagerly on the CPU (the native kernels check on the
+    # host for every device), as asserts in the graph while torch.compile traces.
+    if spatial_shape.numel() and _checks.compiled_value_checks(spatial_shape, scale_start_index):
+        hw = spatial_shape.long().prod(-1)
+        _checks.assert_in_graph((spatial_shape >= 1).all(), f"{OP}: spatial_shape entries must be >= 1")
+        end = scale_start_index.long() + hw
+        _checks.assert_in_graph((scale_start_index >= 0).all() & (end <= num_feat).all(),
+                                f"{OP}: scale_start_index + H*W must lie within num_feat = {num_feat} "
+                                f"(mc_ms_feat.shape[1]) and scale_start_index must be >= 0")
+    elif spatial_shape.device.type == "cpu" and spatial_shape.numel() and not _dispatch.is_compiling():
         hw = spatial_shape.long().prod(-1)
         if (spatial_shape < 1).any():
             raise ValueError(f"{OP}: spatial_shape entries must be >= 1, got {spatial_shape.tolist()}")
@@ -86,6 +98,11 @@ def deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_inde
         start = starts[cs].view(1, n, scales, 1, 1, 1)
         uc = loc[:, :, :, cs, 0].permute(0, 3, 1, 2)[:, :, None, None]    # [bs, n, 1, 1, A, P]
         vc = loc[:, :, :, cs, 1].permute(0, 3, 1, 2)[:, :, None, None]
+        inside = (uc > 0) & (uc < 1) & (vc > 0) & (vc < 1)                 # False for NaN
+        # skipped samples compute at a harmless (0.5, 0.5): their NaN / Inf never reaches a
+        # value or a gradient (where's backward would multiply 0 by it otherwise)
+        half = torch.full((), 0.5, dtype=ct, device=loc.device)
+        uc, vc = torch.where(inside, uc, half), torch.where(inside, vc, half)
         x, y = uc * W - 0.5, vc * H - 0.5                                 # [bs, n, scales, 1, A, P]
         x0, y0 = torch.floor(x), torch.floor(y)
         lx, ly = x - x0, y - y0
@@ -94,14 +111,21 @@ def deformable_aggregation_reference(mc_ms_feat, spatial_shape, scale_start_inde
         xi = torch.cat([x0, x0 + 1, x0, x0 + 1], 3)                      # [bs, n, scales, 4, A, P]
         yi = torch.cat([y0, y0, y0 + 1, y0 + 1], 3)
         corner_w = torch.cat([(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx], 3)
-        inside = (uc > 0) & (uc < 1) & (vc > 0) & (vc < 1)
         valid = (xi >= 0) & (xi < W) & (yi >= 0) & (yi < H) & inside
         idx = start + yi.clamp(min=0).minimum(H - 1) * W + xi.clamp(min=0).minimum(W - 1)
         g = torch.gather(feat, 1, idx.reshape(bs, n * scales * 4 * A * P, 1).expand(-1, -1, C))
         g = g.reshape(bs, n, scales, 4, A, P, G, C // G)
         wc = w[:, :, :, cs].permute(0, 3, 4, 1, 2, 5)[:, :, :, None]     # [bs, n, scales, 1, A, P, G]
-        coef = (corner_w * valid)[..., None] * wc                         # [bs, n, scales, 4, A, P, G]
-        out = out + torch.einsum("bnlkapgc,bnlkapg->bagc", g, coef)
+        # skipped samples and out-of-map corners contribute nothing, NaN / Inf included (where,
+        # not a product with 0, as the kernels skip them): see the module docstring
+        # As the kernels: out += weight * bilinear value for every sample inside (0, 1)^2 and
+        # every level; skipped samples and out-of-map corners contribute nothing, NaN / Inf
+        # included (where, not * 0)
+        zero = torch.zeros((), dtype=ct, device=loc.device)
+        g = torch.where(valid[..., None, None], g, zero)
+        value = torch.einsum("bnlkapgc,bnlkap->bnlapgc", g, torch.where(valid, corner_w, zero))
+        wi = torch.where(inside[:, :, :, 0, :, :, None], wc[:, :, :, 0], zero)   # [bs, n, scales, A, P, G]
+        out = out + torch.einsum("bnlapgc,bnlapg->bagc", value, wi)
     out = out.reshape(bs, A, C)
     return out.to(out_dtype)
 

@@ -56,7 +56,13 @@ def check_coordinates(coors, valid_mask):
 def foreground_gather_reference(features, coors, valid_mask):
     """Pure-PyTorch ground truth (aten ops only; any device; differentiable in features). Checks
     the coordinate values first (indexing would wrap negative ones), except while tracing."""
-    if coors.numel() and coors.device.type != "meta" and not _dispatch.is_compiling():
+    if coors.numel() and _checks.compiled_value_checks(coors):
+        B, Y, X = valid_mask.shape
+        limits = torch.tensor([B, 2 ** 62, Y, X], device=coors.device)
+        _checks.assert_in_graph(((coors >= 0) & (coors < limits)).all(),
+                                f"{OP}: coors rows (b, z, y, x) must satisfy 0 <= b < B, z >= 0, 0 <= y < Y, "
+                                f"0 <= x < X for valid_mask [B, Y, X] = {[B, Y, X]}")
+    elif coors.numel() and coors.device.type != "meta" and not _dispatch.is_compiling():
         check_coordinates(coors, valid_mask)
     c = coors.long()
     keep = valid_mask[c[:, 0], c[:, 2], c[:, 3]] > 0

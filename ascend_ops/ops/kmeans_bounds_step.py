@@ -24,6 +24,7 @@ Shapes and dtypes (n points, k centres, d dims, m neighbours per centre, 1 <= m 
 import torch
 
 from .. import _dispatch, _library
+from .kmeanspp import check_coordinates
 
 OP = "kmeans_bounds_step"
 
@@ -61,11 +62,33 @@ def _check(x, labels, upper, lower, centers, shift, near, radius_old, nb, radius
     want("nb", nb, torch.int64, (k, m))
 
 
+def _check_values(x, labels, upper, lower, centers, shift, near, radius_old, nb, radius, half):
+    """The value checks the native kernel makes itself (run before the reference): coordinates
+    finite and small enough for finite squared distances, no NaN bound (radii may be +inf),
+    labels and nb in [0, k)."""
+    if x.device.type == "meta":
+        return
+    k = centers.shape[0]
+    check_coordinates(OP, "x", x)
+    check_coordinates(OP, "centers", centers)
+    for name, t in (("upper", upper), ("lower", lower), ("shift", shift), ("near", near),
+                    ("radius_old", radius_old), ("radius", radius), ("half", half)):
+        if t.numel() and bool(t.isnan().any()):
+            raise ValueError(f"{OP}: {name} holds NaN")
+    if labels.numel() and not bool(((labels >= 0) & (labels < k)).all()):
+        raise ValueError(f"{OP}: labels must lie in [0, k = {k})")
+    if nb.numel() and not bool(((nb >= 0) & (nb < k)).all()):
+        raise ValueError(f"{OP}: nb entries must lie in [0, k = {k})")
+
+
 def kmeans_bounds_step(x, labels, upper, lower, centers, shift, near, radius_old, max_shift, nb, radius, half):
     """One bounded Lloyd step's point updates; see the module docstring."""
     _check(x, labels, upper, lower, centers, shift, near, radius_old, nb, radius, half)
-    if _dispatch.use_native(OP, x.device.type):
+    if isinstance(max_shift, bool) or not isinstance(max_shift, (int, float)) or not max_shift == max_shift:
+        raise ValueError(f"{OP}: max_shift must be a number (not NaN), got {max_shift!r}")
+    if _dispatch.use_native(OP, x.device.type):   # the kernel checks the values (one pass)
         return _op(x, labels, upper, lower, centers, shift, near, radius_old, float(max_shift), nb, radius, half)
+    _check_values(x, labels, upper, lower, centers, shift, near, radius_old, nb, radius, half)
     return kmeans_bounds_step_reference(x, labels, upper, lower, centers, shift, near, radius_old, max_shift,
                                         nb, radius, half)
 

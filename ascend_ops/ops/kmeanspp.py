@@ -15,6 +15,8 @@ The native CPU kernel sums in fixed blocks (independent of the thread count); th
 with torch, so the two may differ in the last bits of a sum, and only pick different points
 when two trials tie to that precision.
 """
+import math
+
 import numpy as np
 import torch
 
@@ -38,6 +40,28 @@ def _check(x, first, r):
         raise ValueError(f"{OP}: first must be an int in [0, n = {x.shape[0]}), got {first!r}")
     if r.shape[0] + 1 > x.shape[0]:
         raise ValueError(f"{OP}: r asks for k = {r.shape[0] + 1} centres from n = {x.shape[0]} points")
+    if x.device.type != "meta":
+        check_coordinates(OP, "x", x)
+        if r.numel() and not bool(((r >= 0) & (r <= 1)).all()):
+            raise ValueError(f"{OP}: r must hold numbers in [0, 1] (NaN refused)")
+
+
+def coordinate_limit(d, n=1):
+    """Largest |coordinate| (with a small margin for rounding) for which every squared distance
+    between d-dim points (d terms of (2 |x|)^2), summed over n points, is finite in float64 (the
+    native kernel uses the same bound)."""
+    return math.sqrt(torch.finfo(torch.float64).max / (4.0 * max(d, 1) * max(n, 1))) * 0.999
+
+
+def check_coordinates(op, name, x):
+    """ValueError naming `name` when x [n, d] holds NaN, +-inf or a value beyond coordinate_limit(d, n)."""
+    if x.numel() == 0:
+        return
+    limit = coordinate_limit(x.shape[1], x.shape[0])
+    worst = x.abs().max()
+    if not bool(worst <= limit):   # NaN fails too
+        raise ValueError(f"{OP if op is None else op}: {name} must be finite with |value| <= {limit:.4g} "
+                         f"(squared distances must stay finite), got {float(worst)}")
 
 
 def kmeanspp(x, first, r):

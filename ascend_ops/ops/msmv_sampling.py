@@ -5,10 +5,13 @@
 
 where (x, y, z) = sampling_locations[b, q, p] with x, y in [0, 1] and v = round(z * (N - 1))
 (round half away from zero). Bilinear sampling is align_corners=True with zero padding; a level
-is skipped unless -1 < h < H_l and -1 < w < W_l. This is exactly SparseBEV's CUDA op
-(models/csrc/msmv_sampling), with one defined edge: upstream reads out of bounds when v lies
-outside [0, N - 1]; here such a sample (and a NaN z) contributes 0, which is what the upstream
-grid_sample fallback gives at integer view positions. The view coordinate gets zero gradient.
+is skipped unless -1 < h < H_l and -1 < w < W_l. Skipped samples and out-of-map corners
+contribute nothing at all, on every backend and in the reference: a NaN or Inf in their
+location, weight or the feature they would have read reaches neither the output nor the
+gradients (never NaN * 0). This is exactly SparseBEV's CUDA op (models/csrc/msmv_sampling),
+with one defined edge: upstream reads out of bounds when v lies outside [0, N - 1]; here such a
+sample (and a NaN z) contributes 0, which is what the upstream grid_sample fallback gives at
+integer view positions. The view coordinate gets zero gradient.
 
 Shapes and dtypes (public API):
     mlvl_feats          list of L >= 1 float [B, N, H_l, W_l, C] (channels-last, the layout
@@ -97,8 +100,15 @@ def check_inputs(feat, spatial_shapes, level_start_index, sampling_locations, sc
     if tuple(scale_weights.shape) != (B, Q, P, L):
         raise ValueError(f"{OP}: scale_weights must be [B, Q, P, L] = [{B}, {Q}, {P}, {L}] "
                          f"(from feat, sampling_locations and the level count), got {tuple(scale_weights.shape)}")
-    # Value checks read the index tensors, so only on the CPU and not while torch.compile traces.
-    if spatial_shapes.device.type == "cpu" and not _dispatch.is_compiling():
+    # Value checks read the index tensors: eagerly on the CPU (the native kernels check on the
+    # host for every device), as asserts in the graph while torch.compile traces.
+    if _checks.compiled_value_checks(spatial_shapes, level_start_index):
+        _checks.assert_in_graph((spatial_shapes >= 1).all(), f"{OP}: spatial_shapes entries must be >= 1")
+        end = level_start_index.long() + spatial_shapes.long().prod(-1)
+        _checks.assert_in_graph((level_start_index >= 0).all() & (end <= num_feat).all(),
+                                f"{OP}: level_start_index + H*W must lie within num_feat = {num_feat} "
+                                f"(feat.shape[2]) and level_start_index must be >= 0")
+    elif spatial_shapes.device.type == "cpu" and not _dispatch.is_compiling():
         if (spatial_shapes < 1).any():
             raise ValueError(f"{OP}: spatial_shapes entries must be >= 1, got {spatial_shapes.tolist()}")
         end = level_start_index.long() + spatial_shapes.long().prod(-1)
@@ -129,25 +139,34 @@ def _reference_flat(feat, spatial_shapes, level_start_index, sampling_locations,
     view = torch.where(view_ok, view, torch.zeros_like(view)).long()
     # Indices and coefficients of every (level, corner) first, then ONE gather: its backward
     # fills a single zero tensor as large as feat (one per gather would dominate the time).
-    indices, coefs = [], []
+    indices, corner_ws, corner_valid, level_ws = [], [], [], []
     for lvl, ((H, W), start) in enumerate(zip(spatial_shapes.tolist(), level_start_index.tolist())):
         h, wp = y * (H - 1), x * (W - 1)
         inside = view_ok & (h > -1) & (wp > -1) & (h < H) & (wp < W)
+        # skipped samples compute at (0, 0): their NaN / Inf never reaches a value or a gradient
+        h, wp = torch.where(inside, h, torch.zeros_like(h)), torch.where(inside, wp, torch.zeros_like(wp))
         h0, w0 = torch.floor(h), torch.floor(wp)
         lh, lw = h - h0, wp - w0
         zero = torch.zeros_like(h0)
         h0 = torch.where(inside, h0, zero).long()
         w0 = torch.where(inside, w0, zero).long()
+        level_ws.append(torch.where(inside, w[..., lvl], torch.zeros_like(h)))
         for dh, dw, corner_w in ((0, 0, (1 - lh) * (1 - lw)), (0, 1, (1 - lh) * lw),
                                  (1, 0, lh * (1 - lw)), (1, 1, lh * lw)):
             hi, wi = h0 + dh, w0 + dw
             valid = inside & (hi >= 0) & (hi < H) & (wi >= 0) & (wi < W)
             indices.append(view * num_feat + start + hi.clamp(0, H - 1) * W + wi.clamp(0, W - 1))
-            coef = corner_w * w[..., lvl]
-            coefs.append(torch.where(valid, coef, torch.zeros_like(coef)))
+            corner_ws.append(torch.where(valid, corner_w, torch.zeros_like(corner_w)))
+            corner_valid.append(valid)
     idx = torch.stack(indices, 1).reshape(B, -1, 1).expand(-1, -1, C)      # [B, L*4*Q*P, C]
-    g = torch.gather(feat.reshape(B, N * num_feat, C), 1, idx).reshape(B, -1, Q, P, C)
-    out = out + torch.einsum("bkqpc,bkqp->bqpc", g, torch.stack(coefs, 1))
+    L = len(level_ws)
+    g = torch.gather(feat.reshape(B, N * num_feat, C), 1, idx).reshape(B, L, 4, Q, P, C)
+    # As the kernels: out += scale_weight * bilinear value, per level that is not skipped; skipped
+    # levels and out-of-map corners contribute nothing, NaN / Inf included (where, not * 0)
+    valid_all = torch.stack(corner_valid, 1).reshape(B, L, 4, Q, P, 1)
+    g = torch.where(valid_all, g, torch.zeros((), dtype=g.dtype, device=g.device))
+    value = torch.einsum("blkqpc,blkqp->blqpc", g, torch.stack(corner_ws, 1).reshape(B, L, 4, Q, P))
+    out = out + torch.einsum("blqpc,blqp->bqpc", value, torch.stack(level_ws, 1))
     return out.permute(0, 1, 3, 2).to(out_dtype)
 
 

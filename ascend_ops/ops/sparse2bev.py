@@ -52,7 +52,12 @@ def check_inputs(features, coors, spatial_shape, batch_size):
     if coors.shape[1] != 4:
         raise ValueError(f"{OP}: coors must be [M, 4] (b, z, y, x), got shape {tuple(coors.shape)}")
     _checks.size(OP, "coors", coors, 0, features.shape[0], "features.shape[0] (M)")
-    if coors.device.type != "meta" and not _dispatch.is_compiling():
+    if coors.shape[0] and _checks.compiled_value_checks(coors):
+        limits = torch.tensor([int(batch_size), *(int(s) for s in spatial_shape)], device=coors.device)
+        _checks.assert_in_graph(((coors >= 0) & (coors < limits)).all(),
+                                f"{OP}: coors rows (b, z, y, x) must lie in [0, batch_size) x [0, Z) x [0, Y) x [0, X) "
+                                f"= {[int(batch_size), *(int(s) for s in spatial_shape)]}")
+    elif coors.device.type != "meta" and not _dispatch.is_compiling():
         check_coors_values(coors, [int(s) for s in spatial_shape], int(batch_size))
 
 

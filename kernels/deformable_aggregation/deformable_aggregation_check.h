@@ -34,14 +34,18 @@ inline void check_inputs(const at::Tensor& feat, const at::Tensor& shape, const 
   TORCH_CHECK(loc.size(4) == 2, "deformable_aggregation: sampling_location must be [bs, A, P, cams, 2], got ",
               loc.sizes());
   TORCH_CHECK(loc.size(0) == feat.size(0) && loc.size(3) == shape.size(0) && weights.size(4) == shape.size(1),
-              "deformable_aggregation: inconsistent bs / cams / scales between arguments");
+              "deformable_aggregation: sampling_location [bs, A, P, cams, 2] and weights [bs, A, P, cams, scales, G] "
+              "must agree with mc_ms_feat (bs) and spatial_shape (cams, scales); got mc_ms_feat ", feat.sizes(),
+              ", spatial_shape ", shape.sizes(), ", sampling_location ", loc.sizes(), ", weights ", weights.sizes());
   TORCH_CHECK(weights.size(0) == loc.size(0) && weights.size(1) == loc.size(1) && weights.size(2) == loc.size(2) &&
                   weights.size(3) == loc.size(3),
               "deformable_aggregation: weights must be [bs, A, P, cams, scales, G] matching sampling_location ",
               loc.sizes(), ", got ", weights.sizes());
-  for (const at::Tensor* t : {&shape, &start, &loc, &weights})
-    TORCH_CHECK(t->device() == feat.device(), "deformable_aggregation: all tensors must be on mc_ms_feat's device ",
-                feat.device(), ", got one on ", t->device());
+  const char* names[] = {"spatial_shape", "scale_start_index", "sampling_location", "weights"};
+  const at::Tensor* tensors[] = {&shape, &start, &loc, &weights};
+  for (int k = 0; k < 4; ++k)
+    TORCH_CHECK(tensors[k]->device() == feat.device(), "deformable_aggregation: all tensors must be on one device: ",
+                names[k], " is on ", tensors[k]->device(), ", mc_ms_feat on ", feat.device());
   check_level_layout("deformable_aggregation", "spatial_shape", "scale_start_index", shape, start, feat.size(1));
 }
 

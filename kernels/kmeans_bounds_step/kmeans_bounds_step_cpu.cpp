@@ -5,6 +5,9 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
 #include <mutex>
 #include <tuple>
 #include <vector>
@@ -49,9 +52,37 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> step_cpu(
   int64_t* L = labels.data_ptr<int64_t>();
   double* U = upper.data_ptr<double>();
   double* W = lower.data_ptr<double>();
-  for (int64_t i = 0; i < n; ++i)  // a bad label would read outside the centre tables
+  for (int64_t i = 0; i < n; ++i) {  // a bad label would read outside the centre tables
     TORCH_CHECK(L[i] >= 0 && L[i] < k, "kmeans_bounds_step: labels must lie in [0, k = ", k, "), got ", L[i],
                 " at ", i);
+    TORCH_CHECK(!std::isnan(U[i]) && !std::isnan(W[i]), "kmeans_bounds_step: upper and lower must not hold NaN, got ",
+                U[i], ", ", W[i], " at ", i);
+  }
+  // Values: coordinates finite and small enough that squared distances stay finite (the bound of
+  // ascend_ops/ops/kmeanspp.py coordinate_limit), bounds and max_shift not NaN (radii may be inf).
+  TORCH_CHECK(!std::isnan(max_shift), "kmeans_bounds_step: max_shift must not be NaN");
+  const double limit = std::sqrt(std::numeric_limits<double>::max() / (4.0 * static_cast<double>(dim > 0 ? dim : 1) *
+                                                                      static_cast<double>(n > 0 ? n : 1))) * 0.999;
+  for (auto [t, name] : {std::pair{&shift, "shift"}, {&near, "near"}, {&radius_old, "radius_old"},
+                         {&radius, "radius"}, {&half, "half"}}) {
+    const double* v = t->data_ptr<double>();
+    for (int64_t i = 0; i < k; ++i) TORCH_CHECK(!std::isnan(v[i]), "kmeans_bounds_step: ", name, " holds NaN");
+  }
+  const double* C = centers.data_ptr<double>();
+  for (int64_t i = 0; i < k * dim; ++i)
+    TORCH_CHECK(std::abs(C[i]) <= limit, "kmeans_bounds_step: centers must be finite with |value| <= ", limit,
+                ", got ", C[i]);
+  std::atomic<int64_t> bad_x{-1};
+  const double* X = x.data_ptr<double>();
+  at::parallel_for(0, n * dim, 1 << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      if (!(std::abs(X[i]) <= limit)) {   // NaN fails too
+        bad_x.store(i);
+        return;
+      }
+  });
+  TORCH_CHECK(bad_x.load() < 0, "kmeans_bounds_step: x must be finite with |value| <= ", limit,
+              " (squared distances must stay finite), got ", X[bad_x.load() < 0 ? 0 : bad_x.load()]);
 
   struct Chunk {
     int64_t begin;

@@ -7,6 +7,8 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 namespace ascend_ops {
@@ -92,6 +94,14 @@ struct Seeding {
   }
 };
 
+// Largest |coordinate| (small margin for rounding) for which every squared distance (d terms of
+// (2 |x|)^2), summed over the n points, is finite; the Python API uses the same bound
+// (ascend_ops/ops/kmeanspp.py coordinate_limit).
+inline double kmeanspp_coordinate_limit(int64_t dim, int64_t n) {
+  return std::sqrt(std::numeric_limits<double>::max() /
+                   (4.0 * static_cast<double>(dim > 0 ? dim : 1) * static_cast<double>(n > 0 ? n : 1))) * 0.999;
+}
+
 at::Tensor kmeanspp_cpu(const at::Tensor& x, int64_t first, const at::Tensor& r) {
   TORCH_CHECK(x.device().is_cpu() && r.device().is_cpu(), "kmeanspp: x and r must be CPU tensors");
   TORCH_CHECK(x.dim() == 2 && x.scalar_type() == at::kDouble && x.is_contiguous() && x.size(0) >= 1,
@@ -103,6 +113,16 @@ at::Tensor kmeanspp_cpu(const at::Tensor& x, int64_t first, const at::Tensor& r)
   const int64_t n = x.size(0), dim = x.size(1), k = r.size(0) + 1, trials = r.size(1);
   TORCH_CHECK(first >= 0 && first < n, "kmeanspp: first must lie in [0, n = ", n, "), got ", first);
   TORCH_CHECK(k <= n, "kmeanspp: r asks for k = ", k, " centres from n = ", n, " points");
+  // Values: every coordinate finite and small enough that squared distances (sums of d squared
+  // differences) stay finite, every random number in [0, 1]; NaN fails both comparisons.
+  const double limit = kmeanspp_coordinate_limit(dim, n);
+  const double* X = x.data_ptr<double>();
+  for (int64_t i = 0; i < n * dim; ++i)
+    TORCH_CHECK(std::abs(X[i]) <= limit, "kmeanspp: x must be finite with |x| <= ", limit,
+                " (squared distances must stay finite), got ", X[i], " at row ", i / (dim > 0 ? dim : 1));
+  const double* Rv = r.data_ptr<double>();
+  for (int64_t i = 0; i < r.numel(); ++i)
+    TORCH_CHECK(Rv[i] >= 0.0 && Rv[i] <= 1.0, "kmeanspp: r must hold numbers in [0, 1], got ", Rv[i]);
   auto out = at::empty({k}, x.options().dtype(at::kLong));
   const int64_t blocks = (n + kBlock - 1) / kBlock;
   Seeding s{x.data_ptr<double>(), n, dim, trials, blocks,

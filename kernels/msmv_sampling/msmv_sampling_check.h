@@ -28,9 +28,11 @@ inline void check_inputs(const at::Tensor& feat, const at::Tensor& shape, const 
   TORCH_CHECK(loc.size(0) == feat.size(0) && weights.size(0) == feat.size(0) && loc.size(3) == 3 &&
                   weights.size(1) == loc.size(1) && weights.size(2) == loc.size(2),
               "msmv_sampling: inconsistent B / Q / P between feat, sampling_locations and scale_weights");
-  for (const at::Tensor* t : {&shape, &start, &loc, &weights})
-    TORCH_CHECK(t->device() == feat.device(), "msmv_sampling: all tensors must be on feat's device ", feat.device(),
-                ", got one on ", t->device());
+  const char* names[] = {"spatial_shapes", "level_start_index", "sampling_locations", "scale_weights"};
+  const at::Tensor* tensors[] = {&shape, &start, &loc, &weights};
+  for (int k = 0; k < 4; ++k)
+    TORCH_CHECK(tensors[k]->device() == feat.device(), "msmv_sampling: all tensors must be on one device: ",
+                names[k], " is on ", tensors[k]->device(), ", feat on ", feat.device());
   check_level_layout("msmv_sampling", "spatial_shapes", "level_start_index", shape, start, feat.size(2));
 }
 

@@ -9,7 +9,7 @@ TORCH_LINE=""
 DEPS=1
 CHECK_ONLY=0
 PYTHON="${PYTHON:-python3}"
-WHEELS="${ASCEND_KIT_WHEELS:-$HOME/.cache/ascend-kit/wheels}"
+WHEELS="${ASCEND_KIT_WHEELS:-${ASCEND_KIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-kit}/wheels}"
 
 usage() {
   cat <<EOF
@@ -20,7 +20,7 @@ usage: install.sh [--upstream DIR] [--torch 2.1|2.13] [--skip-deps] [--check] [-
   --skip-deps      only verify and patch the checkout; install no Python packages
   --check          only verify the commit and that every patch applies; change nothing
   --python PY      interpreter to install into (default \$PYTHON or python3)
-Wheels are looked up in \$ASCEND_KIT_WHEELS (default ~/.cache/ascend-kit/wheels) first.
+Wheels are looked up in \$ASCEND_KIT_WHEELS (default \$ASCEND_KIT_CACHE/wheels, ~/.cache/ascend-kit/wheels) first.
 EOF
 }
 

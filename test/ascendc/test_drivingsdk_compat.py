@@ -1,21 +1,20 @@
 """DrivingSDK's own deformable_aggregation op (op_host + op_kernel, unchanged) on the harness.
 
 Shows that the stand-in API builds real CANN op sources and reproduces their numerics. Needs a
-git snapshot of Ascend/DrivingSDK (default /work/.mirror/Ascend+DrivingSDK/repo, or set
-DRIVINGSDK_GIT_DIR to a bare or normal .git directory); files are read into a temp dir, never
+git snapshot of Ascend/DrivingSDK (default $ASCEND_KIT_CACHE/DrivingSDK.git, see ascend_ops/cache.py,
+or set DRIVINGSDK_GIT_DIR to a bare or normal .git directory); files are read into a temp dir, never
 copied into the repository.
 """
 import importlib
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
 import torch
 
 from ascend_ops.ascendc_sim import AscendCSimError, run_op
+from ascend_ops.cache import cache_path
 
-GIT_DIR = Path(os.environ.get("DRIVINGSDK_GIT_DIR", "/work/.mirror/Ascend+DrivingSDK/repo"))
+GIT_DIR = cache_path("DrivingSDK.git", env="DRIVINGSDK_GIT_DIR")
 FILES = [
     "kernels/common/op_host/common.h",
     "kernels/common/op_kernel/common.h",

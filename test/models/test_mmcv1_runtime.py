@@ -2,7 +2,7 @@
 2 CPU processes (gloo) run _mmcv1_ddp_worker.py under torchrun.
 
 Needs an interpreter with mmcv 1.7.x (mmcv-full or the lite `mmcv` package): ASCEND_KIT_MMCV_PYTHON,
-else ASCEND_KIT_SPARSE4D_PYTHON, else ~/.cache/ascend-kit/sparse4d-venv/bin/python.
+else ASCEND_KIT_SPARSE4D_PYTHON, else $ASCEND_KIT_CACHE/sparse4d-venv/bin/python (ascend_ops/cache.py).
 """
 import json
 import os
@@ -11,6 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from ascend_ops.cache import cache_path
 
 WORKER = Path(__file__).with_name("_mmcv1_ddp_worker.py")
 PROBE = ("from ascend_ops.ports.sparse4d import prepare_imports; prepare_imports(); "
@@ -21,7 +23,7 @@ def _mmcv_python():
     for var in ("ASCEND_KIT_MMCV_PYTHON", "ASCEND_KIT_SPARSE4D_PYTHON"):
         if os.environ.get(var):
             return os.environ[var]
-    return os.path.expanduser("~/.cache/ascend-kit/sparse4d-venv/bin/python")
+    return str(cache_path("sparse4d-venv", "bin", "python"))
 
 
 def _rank_rows(stdout):

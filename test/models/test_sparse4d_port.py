@@ -4,7 +4,7 @@ Optional parts (skipped with a message when missing):
   ASCEND_KIT_SPARSE4D_UPSTREAM=DIR   a Sparse4D git repository (clone or mirror) holding the
                                      pinned commit: `git apply --check`, port and install.sh runs.
   ASCEND_KIT_SPARSE4D_PYTHON=PY      interpreter with mmcv-full 1.7.2 + mmdet 2.28.2 (default
-                                     ~/.cache/ascend-kit/sparse4d-venv/bin/python) and
+                                     $ASCEND_KIT_CACHE/sparse4d-venv/bin/python) and
   ASCEND_KIT_SPARSE4D_DATA=DIR       optional: a folder made by test/prepare_smoke_data.sh (else
                                      the smoke test makes one, ~2 min): the 2-process CPU smoke run.
 """
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from ascend_ops.cache import cache_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = ROOT / "model_examples" / "Sparse4D"
@@ -327,8 +329,7 @@ def test_deformable_aggregation_function_casts_to_float32():
 # ------------------------------------------------------------------ patched-model smoke run
 
 def _stack_python():
-    py = os.environ.get("ASCEND_KIT_SPARSE4D_PYTHON",
-                        os.path.expanduser("~/.cache/ascend-kit/sparse4d-venv/bin/python"))
+    py = os.environ.get("ASCEND_KIT_SPARSE4D_PYTHON", str(cache_path("sparse4d-venv", "bin", "python")))
     if not os.path.exists(py):
         return None, f"no interpreter {py}"
     probe = ("from ascend_ops.ports.sparse4d import prepare_imports; prepare_imports(); "

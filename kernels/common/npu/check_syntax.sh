@@ -3,7 +3,8 @@
 # g++ -fsyntax-only against torch's headers and the torch_npu wheel's headers.
 # torch_npu goes into a separate venv (--system-site-packages, so it sees this torch): installed
 # into the main environment without CANN it breaks `import torch`.
-#   ASCEND_KIT_NPU_VENV   venv path (default ~/.cache/ascend-kit/npu-venv-<torch major.minor>)
+#   ASCEND_KIT_NPU_VENV   venv path (default $ASCEND_KIT_CACHE/npu-venv-<torch major.minor>; the kit's
+#                         cache folder, ascend_ops/cache.py)
 #   ASCEND_KIT_NPU_EXTRA_SOURCES  extra files to check with the bindings (see below)
 #   TORCH_NPU_VERSION     default: the newest torch_npu release for this torch's major.minor
 #                         (torch 2.13.0 -> 2.13.0, torch 2.1.2 -> 2.1.0.postN)
@@ -13,7 +14,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 PY="${PYTHON:-python3}"
 read -r MINOR NEXT < <("$PY" -c 'import torch; a, b = map(int, torch.__version__.split("+")[0].split(".")[:2]); print(f"{a}.{b} {a}.{b + 1}")')
-VENV="${ASCEND_KIT_NPU_VENV:-$HOME/.cache/ascend-kit/npu-venv-$MINOR}"
+VENV="${ASCEND_KIT_NPU_VENV:-${ASCEND_KIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-kit}/npu-venv-$MINOR}"
 if [ -n "${TORCH_NPU_VERSION:-}" ]; then SPEC="torch_npu==$TORCH_NPU_VERSION"; else SPEC="torch_npu>=$MINOR,<$NEXT"; fi
 
 have="$("$VENV/bin/python" -m pip show torch_npu 2>/dev/null | sed -n 's/^Version: //p' || true)"
