@@ -559,22 +559,22 @@ def test_activate_refuses_when_the_real_spconv_is_present():
             pass
 
 
-OPENPCDET_ROOT = os.environ.get("OPENPCDET_ROOT", "")
+ASCEND_KIT_OPENPCDET = os.environ.get("ASCEND_KIT_OPENPCDET", "")
 
 
 @needs_spconv
-@pytest.mark.skipif(not os.path.exists(os.path.join(OPENPCDET_ROOT, "pcdet/models/backbones_3d/spconv_backbone.py")),
-                    reason="set OPENPCDET_ROOT to an OpenPCDet checkout to run its spconv_backbone.py verbatim")
+@pytest.mark.skipif(not os.path.exists(os.path.join(ASCEND_KIT_OPENPCDET, "pcdet/models/backbones_3d/spconv_backbone.py")),
+                    reason="set ASCEND_KIT_OPENPCDET to an OpenPCDet checkout to run its spconv_backbone.py verbatim")
 def test_openpcdet_source_verbatim(tmp_path, monkeypatch):
     """OpenPCDet's own pcdet/utils/spconv_utils.py and pcdet/models/backbones_3d/spconv_backbone.py
-    (read from the checkout at OPENPCDET_ROOT, unchanged) on the real spconv, then on the front
+    (read from the checkout at ASCEND_KIT_OPENPCDET, unchanged) on the real spconv, then on the front
     end (activate, force: the real one is installed), same weights and voxels, float64: the
     encoded tensor, every stage, input and parameter gradients."""
     import shutil
     from ascend_ops import compat
     for rel in ("pcdet/utils/spconv_utils.py", "pcdet/models/backbones_3d/spconv_backbone.py"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(os.path.join(OPENPCDET_ROOT, rel), tmp_path / rel)
+        shutil.copy(os.path.join(ASCEND_KIT_OPENPCDET, rel), tmp_path / rel)
     for pkg in ("pcdet", "pcdet/utils", "pcdet/models", "pcdet/models/backbones_3d"):
         (tmp_path / pkg / "__init__.py").touch()
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -12,6 +12,8 @@ core/models/utils.py) written with `import torchsparse` / `torchsparse.nn as spn
     PYTHONPATH=$PWD python -m pytest -q test/test_compat_torchsparse.py
 """
 import importlib
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -636,3 +638,39 @@ def test_parity_with_a_real_torchsparse_build():
         ck, fk = _sorted_rows(xk.C, xk.F)
         assert torch.equal(cr.int(), ck.int()), (ks, stride, transposed)
         torch.testing.assert_close(fk, fr.float(), rtol=2e-2, atol=2e-2)   # torchsparse may use TF32 / FP16
+
+
+SPVNAS = os.environ.get("ASCEND_KIT_SPVNAS", "")
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(SPVNAS, "core/models/semantic_kitti/spvcnn.py")),
+                    reason="set ASCEND_KIT_SPVNAS=<dir holding SPVNAS's core/> (e.g. `git --git-dir=<spvnas.git> "
+                           "archive HEAD core | tar -x -C DIR`) to run SPVNAS's own SPVCNN unchanged")
+def test_spvnas_spvcnn_source_unchanged(monkeypatch):
+    """SPVNAS's own core/models/semantic_kitti/spvcnn.py and core/models/utils.py (read from a
+    checkout, unchanged: initial_voxelize, point_to_voxel, voxel_to_point through GPUHashTable,
+    torch_scatter.scatter_mean, spdevoxelize and kernel-2 / transposed convs) train one step on a
+    ray-cast scan through the front ends: finite logits per point, gradients in every layer, and
+    the same result twice."""
+    from ascend_ops.datasets.lidar import lidar_points
+    monkeypatch.syspath_prepend(SPVNAS)
+    for name in [m for m in sys.modules if m == "core" or m.startswith("core.")]:
+        monkeypatch.delitem(sys.modules, name)
+    pts = torch.from_numpy(lidar_points("kitti", 0))[:6000]
+    coords = torch.floor(pts[:, :3] / 0.05).int()
+    coords = torch.cat([torch.zeros(len(coords), 1, dtype=torch.int32), coords - coords.min(0).values], 1)
+    results = []
+    with served(["torchsparse", "torch_scatter"]):
+        import torchsparse
+        from core.models.semantic_kitti.spvcnn import SPVCNN
+        for _ in range(2):
+            torch.manual_seed(0)
+            net = SPVCNN(num_classes=19, cr=0.5, pres=0.05, vres=0.05).train()
+            out = net(torchsparse.SparseTensor(pts, coords))
+            out.square().mean().backward()
+            grads = [p.grad for p in net.parameters() if p.requires_grad]
+            assert out.shape == (pts.shape[0], 19) and torch.isfinite(out).all()
+            assert all(g is not None and torch.isfinite(g).all() for g in grads)
+            assert sum(int(g.abs().sum() > 0) for g in grads) >= 0.9 * len(grads)
+            results.append((out.detach(), [g.clone() for g in grads]))
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=0, atol=0)

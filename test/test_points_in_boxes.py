@@ -1,7 +1,7 @@
 """points_in_boxes_{bev,3d,first}: native kernels vs the reference and vs straightforward numpy
 transcriptions of the upstream C++ loops (Ada3D sparse2bev_cuda.cu, OpenPCDet roiaware_pool3d.cpp
 and roiaware_pool3d_kernel.cu), on random and adversarial boxes; dtypes, empty and bad inputs.
-Optionally (ASCEND_KIT_OPENPCDET_SRC) against OpenPCDet's own CPU function, compiled here."""
+Optionally (ASCEND_KIT_OPENPCDET) against OpenPCDet's own CPU function, compiled here."""
 import ctypes
 import ctypes.util
 import math
@@ -327,13 +327,13 @@ _STUBS = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def openpcdet_cpu(tmp_path_factory):
-    root = os.environ.get("ASCEND_KIT_OPENPCDET_SRC")
+    root = os.environ.get("ASCEND_KIT_OPENPCDET")
     if not root:
-        pytest.skip("set ASCEND_KIT_OPENPCDET_SRC=<an OpenPCDet checkout> to compare points_in_boxes_3d with "
+        pytest.skip("set ASCEND_KIT_OPENPCDET=<an OpenPCDet checkout> to compare points_in_boxes_3d with "
                     "OpenPCDet's own pcdet/ops/roiaware_pool3d/src/roiaware_pool3d.cpp (compiled here, CPU only)")
     src = os.path.join(root, "pcdet", "ops", "roiaware_pool3d", "src", "roiaware_pool3d.cpp")
     if not os.path.isfile(src):
-        pytest.fail(f"ASCEND_KIT_OPENPCDET_SRC={root} has no {src}")
+        pytest.fail(f"ASCEND_KIT_OPENPCDET={root} has no {src}")
     from torch.utils.cpp_extension import load
     build = tmp_path_factory.mktemp("openpcdet_roiaware")
     text = open(src).read().replace(".data<", ".data_ptr<")   # Tensor::data<T>() is gone from new torch
