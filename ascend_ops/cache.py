@@ -7,6 +7,7 @@
       sparse4d-venv/        the mmcv-full stack of the Sparse4D smoke tests (ASCEND_KIT_SPARSE4D_PYTHON)
       wheels/               wheels install.sh looks in first (ASCEND_KIT_WHEELS)
       DrivingSDK.git        optional git snapshot of Ascend/DrivingSDK (DRIVINGSDK_GIT_DIR)
+      torch-extensions/     small C++ test helpers built with torch.utils.cpp_extension
 Shell scripts use the same rule: ${ASCEND_KIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ascend-kit}.
 """
 import os

@@ -117,9 +117,13 @@ std::vector<at::Tensor> expand(const at::Tensor& lo, const at::Tensor& count, co
   return {std::get<0>(t), std::get<1>(t), std::get<2>(t)};
 }
 """
+    from ascend_ops.cache import cache_path
+    build_dir = cache_path("torch-extensions", "sparse_kernel_map_device_steps")
+    build_dir.mkdir(parents=True, exist_ok=True)
     try:
         return cpp_extension.load_inline("ascend_kit_skm_device_steps", cpp_sources=src, functions=["sites", "expand"],
-                                         extra_include_paths=[os.path.join(OP_DIR, "..")], extra_cflags=["-O1"])
+                                         extra_include_paths=[os.path.join(OP_DIR, "..")], extra_cflags=["-O1"],
+                                         build_directory=str(build_dir))
     except Exception as e:  # no compiler / ninja
         pytest.skip(f"could not build the binding steps with torch.utils.cpp_extension: {e}")
 
