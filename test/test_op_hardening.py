@@ -227,6 +227,12 @@ def test_out_of_range_index_values_raise_under_torch_compile(opcase, index, back
     monkeypatch.setenv("ASCEND_OPS_BACKEND", mode)
     args = list(_small(opcase))
     args[index] = args[index] + 1000
+    try:
+        opcase.native(*args)
+    except (RuntimeError, ValueError):
+        pass
+    else:
+        pytest.skip(f"{opcase.OP} accepts any value of {opcase.spec.inputs[index].name} (eager raised nothing)")
     torch._dynamo.reset()
     compiled = torch.compile(lambda *a: opcase.native(*a), backend=backend)
     with torch._dynamo.config.patch(capture_dynamic_output_shape_ops=True, capture_scalar_outputs=True):

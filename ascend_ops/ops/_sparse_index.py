@@ -1,11 +1,21 @@
 """Index checks shared by the sparse gather / scatter / max-pool ops (issue 12)."""
 import torch
 
+from .. import _dispatch
+from . import _checks
+
 
 def check_index_values(op, name, index, bound, what):
     """ValueError naming `name` when an entry of the integer tensor `index` lies outside
-    [0, bound) (`what` names the bound). Reads the tensor (one small device -> host copy)."""
-    if index.numel() == 0:
+    [0, bound) (`what` names the bound). Reads the tensor (one small device -> host copy); under
+    torch.compile the check is kept in the graph (RuntimeError); skipped on meta tensors."""
+    if index.numel() == 0 or index.device.type == "meta":
+        return
+    if _checks.compiled_value_checks(index):
+        _checks.assert_in_graph(((index >= 0) & (index < bound)).all(),
+                                f"{op}: {name} has an entry outside [0, {what} = {bound})")
+        return
+    if _dispatch.is_compiling():
         return
     lo, hi = int(index.min()), int(index.max())   # (min / max: every backend has them)
     if lo < 0 or hi >= bound:

@@ -45,7 +45,10 @@ def check_inputs(src, index, dim_size):
     """After the contract's generic checks (types, ranks, dtype kinds, one device, dim_size >= 0):
     index has one entry per src row and, outside torch.compile, every value in range."""
     _checks.size(OP, "index", index, 0, src.shape[0], "src.shape[0] (N)")
-    if index.device.type != "meta" and not _dispatch.is_compiling():
+    if index.numel() and _checks.compiled_value_checks(index):
+        _checks.assert_in_graph(((index >= 0) & (index < int(dim_size))).all(),
+                                f"{OP}: index has an entry outside [0, dim_size = {int(dim_size)})")
+    elif index.device.type != "meta" and not _dispatch.is_compiling():
         check_index_values(index, int(dim_size))
 
 

@@ -14,7 +14,6 @@ Shapes and dtypes:
 """
 import torch
 
-from .. import _dispatch
 from . import _contract as c
 from ._sparse_index import check_index_values, sum_dtype
 
@@ -23,8 +22,7 @@ OP = "sparse_gather"
 
 def check_inputs(features, index):
     """Outside torch.compile and not on meta: every index entry in [0, features.shape[0])."""
-    if index.device.type != "meta" and not _dispatch.is_compiling():
-        check_index_values(OP, "index", index, features.shape[0], "features.shape[0] (N)")
+    check_index_values(OP, "index", index, features.shape[0], "features.shape[0] (N)")
 
 
 def sparse_gather_reference(features, index):

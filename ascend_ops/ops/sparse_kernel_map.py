@@ -100,7 +100,17 @@ def check_inputs(coords, spatial_shape, batch_size, kernel_size, stride, padding
     on meta) every coordinate in range and, in mode 0, unique sites."""
     _checks.size(OP, "coords", coords, 1, 4, "4 (b, z, y, x)")
     check_geometry(spatial_shape, batch_size, kernel_size, stride, padding, dilation, mode)
-    if coords.device.type != "meta" and not _dispatch.is_compiling():
+    if coords.shape[0] and _checks.compiled_value_checks(coords):
+        S = [int(s) for s in spatial_shape]
+        limits = torch.tensor([int(batch_size), *S], device=coords.device)
+        _checks.assert_in_graph(((coords >= 0) & (coords < limits)).all(),
+                                f"{OP}: coords rows (b, z, y, x) must lie in [0, batch_size) x [0, Z) x [0, Y) x "
+                                f"[0, X) = {[int(batch_size), *S]}")
+        if mode == grid.SUBM and coords.shape[0] > 1:
+            keys = torch.sort(grid.encode(coords, S)).values
+            _checks.assert_in_graph((keys[1:] != keys[:-1]).all(),
+                                    f"{OP}: coords has duplicate coordinates; submanifold mode (mode 0) needs unique sites")
+    elif coords.device.type != "meta" and not _dispatch.is_compiling():
         check_coords_values(coords, [int(s) for s in spatial_shape], int(batch_size), mode)
 
 

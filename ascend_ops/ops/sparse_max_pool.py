@@ -19,7 +19,6 @@ Shapes and dtypes:
 """
 import torch
 
-from .. import _dispatch
 from . import _checks
 from . import _contract as c
 from ._sparse_index import check_index_values, sum_dtype
@@ -31,9 +30,8 @@ def check_inputs(features, in_index, out_index, num_out):
     """out_index [P] with P = in_index.shape[0]; outside torch.compile and not on meta, every
     in_index entry in [0, features.shape[0]) and every out_index entry in [0, num_out)."""
     _checks.size(OP, "out_index", out_index, 0, in_index.shape[0], "in_index.shape[0] (P)")
-    if in_index.device.type != "meta" and not _dispatch.is_compiling():
-        check_index_values(OP, "in_index", in_index, features.shape[0], "features.shape[0] (N)")
-        check_index_values(OP, "out_index", out_index, num_out, "num_out")
+    check_index_values(OP, "in_index", in_index, features.shape[0], "features.shape[0] (N)")
+    check_index_values(OP, "out_index", out_index, num_out, "num_out")
 
 
 def argmax_rows(features, in_index, out_index, num_out):

@@ -14,7 +14,6 @@ Shapes and dtypes:
 """
 import torch
 
-from .. import _dispatch
 from . import _checks
 from . import _contract as c
 from ._sparse_index import check_index_values, sum_dtype
@@ -26,8 +25,7 @@ def check_inputs(values, index, num_rows):
     """index [P] with P = values.shape[0]; outside torch.compile and not on meta, every entry in
     [0, num_rows)."""
     _checks.size(OP, "index", index, 0, values.shape[0], "values.shape[0] (P)")
-    if index.device.type != "meta" and not _dispatch.is_compiling():
-        check_index_values(OP, "index", index, num_rows, "num_rows")
+    check_index_values(OP, "index", index, num_rows, "num_rows")
 
 
 def sparse_scatter_add_reference(values, index, num_rows):
