@@ -33,9 +33,23 @@ inline CoreInfo QueryCores(gert::TilingContext* context) {
   return info;
 }
 
-// Bytes per element of a float input (default input 0): float32 4, float16 / bfloat16 2.
+// Bytes per element of input `index` (default 0) by its data type: 8 (int64 / uint64 / double),
+// 4 (float32, int32, ...), 2 (float16 / bfloat16 / int16), 1 (int8 / uint8 / bool).
 inline uint64_t InputElemBytes(gert::TilingContext* context, size_t index = 0) {
-  return context->GetInputDesc(index)->GetDataType() == ge::DT_FLOAT ? 4 : 2;
+  switch (context->GetInputDesc(index)->GetDataType()) {
+    case ge::DT_INT64: case ge::DT_UINT64: case ge::DT_DOUBLE: return 8;
+    case ge::DT_INT16: case ge::DT_UINT16: case ge::DT_FLOAT16: case ge::DT_BF16: return 2;
+    case ge::DT_INT8: case ge::DT_UINT8: case ge::DT_BOOL: return 1;
+    default: return 4;
+  }
+}
+
+// Dims of input `i` into dims[0 .. rank), or false when it is absent or not of `rank` dims.
+inline bool InputDims(gert::TilingContext* context, size_t i, size_t rank, uint64_t* dims) {
+  const gert::StorageShape* s = context->GetInputShape(i);
+  if (s == nullptr || s->GetStorageShape().GetDimNum() != rank) return false;
+  for (size_t d = 0; d < rank; ++d) dims[d] = static_cast<uint64_t>(s->GetStorageShape().GetDim(d));
+  return true;
 }
 
 // Block dim, tiling key 0, the serialized tiling data and a workspace of the system part only.

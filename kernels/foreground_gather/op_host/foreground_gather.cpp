@@ -17,7 +17,7 @@ static ge::graphStatus TilingForegroundGather(gert::TilingContext* context) {
     return ge::GRAPH_FAILED;
   const int64_t kept = fg_host::IntAttr(context, 0);
   if (kept < 0 || static_cast<uint64_t>(kept) > feat[0] || feat[0] > 0x7FFFFFFFull) return ge::GRAPH_FAILED;
-  const uint64_t word = fg_host::ElemBytes(context, 0), coorBytes = fg_host::ElemBytes(context, 1);
+  const uint64_t word = fg_host::InputElemBytes(context, 0), coorBytes = fg_host::InputElemBytes(context, 1);
   if (feat[1] * word > fg_plan::kMaxBlockLen) return ge::GRAPH_FAILED;   // one feature row per DataCopyPad block
   const ascend_kit::CoreInfo core = ascend_kit::QueryCores(context);
   fg_plan::Plan p;

@@ -15,7 +15,7 @@ static ge::graphStatus TilingForegroundGatherGrad(gert::TilingContext* context) 
     return ge::GRAPH_FAILED;
   const int64_t rows = fg_host::IntAttr(context, 0);
   if (rows < 0 || rows > 0x7FFFFFFF || grad[0] > static_cast<uint64_t>(rows)) return ge::GRAPH_FAILED;
-  const uint64_t word = fg_host::ElemBytes(context, 0);
+  const uint64_t word = fg_host::InputElemBytes(context, 0);
   if (grad[1] * word > fg_plan::kMaxBlockLen) return ge::GRAPH_FAILED;
   const ascend_kit::CoreInfo core = ascend_kit::QueryCores(context);
   fg_plan::Plan p;

@@ -13,7 +13,7 @@ static ge::graphStatus TilingForegroundGatherMark(gert::TilingContext* context) 
   if (!fg_host::InputDims(context, 0, 2, coors) || !fg_host::InputDims(context, 1, 3, mask) || coors[1] != 4)
     return ge::GRAPH_FAILED;
   if (coors[0] > 0xFFFFFFFFull || mask[0] * mask[1] * mask[2] > 0xFFFFFFFFull) return ge::GRAPH_FAILED;
-  const uint64_t coorBytes = fg_host::ElemBytes(context, 0);
+  const uint64_t coorBytes = fg_host::InputElemBytes(context, 0);
   const ascend_kit::CoreInfo core = ascend_kit::QueryCores(context);
   fg_plan::Plan p;
   if (!fg_plan::Make(coors[0], core.coreNum, core.ubSize, fg_plan::MarkBytesPerRow(coorBytes), 4 * coorBytes, p).empty())

@@ -14,7 +14,7 @@ static ge::graphStatus TilingSparseGather(gert::TilingContext* context) {
   if (feat[0] > 0x7FFFFFFFull || feat[1] > 0xFFFFFFFFull) return ge::GRAPH_FAILED;
   const ascend_kit::CoreInfo core = ascend_kit::QueryCores(context);
   sgs_plan::Plan p;
-  if (!sgs_plan::MakeGather(index[0], feat[1], sgs_host::ElemBytes(context, 0), core.coreNum, core.ubSize, p).empty())
+  if (!sgs_plan::MakeGather(index[0], feat[1], sgs_host::InputElemBytes(context, 0), core.coreNum, core.ubSize, p).empty())
     return ge::GRAPH_FAILED;
   SparseGatherTilingData t;
   t.set_numRows(static_cast<uint32_t>(feat[0]));

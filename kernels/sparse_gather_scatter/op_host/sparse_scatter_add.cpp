@@ -19,7 +19,7 @@ static ge::graphStatus TilingSparseScatterAdd(gert::TilingContext* context) {
     return ge::GRAPH_FAILED;
   const ascend_kit::CoreInfo core = ascend_kit::QueryCores(context);
   sgs_plan::Plan p;
-  if (!sgs_plan::MakeScatterAdd(rowPtr[0] - 1, values[0], values[1], sgs_host::ElemBytes(context, 0), core.coreNum,
+  if (!sgs_plan::MakeScatterAdd(rowPtr[0] - 1, values[0], values[1], sgs_host::InputElemBytes(context, 0), core.coreNum,
                                 core.ubSize, p).empty())
     return ge::GRAPH_FAILED;
   SparseScatterAddTilingData t;

@@ -12,6 +12,9 @@
 namespace optiling {
 namespace skm_host {
 
+using ascend_kit::InputDims;
+using ascend_kit::InputElemBytes;
+
 constexpr uint64_t kMaxTileRows = 1024;     // rows per tile (coords tile = 16 KiB)
 constexpr uint64_t kUbReserve = 8 * 1024;   // UB left unused
 constexpr int64_t kMaxExtent = 0x7FFFFFFFLL;
@@ -90,14 +93,6 @@ inline bool SplitRows(SparseKernelMapTilingData& t, uint64_t rows, const ascend_
   const uint64_t perCore = rows / used + (rows % used ? 1 : 0);
   if (perCore > 0 && tile > perCore) tile = perCore;
   t.set_tileRows(static_cast<uint32_t>(tile == 0 ? 1 : tile));
-  return true;
-}
-
-// Dims of input `i` (rank dims), or false.
-inline bool InputDims(gert::TilingContext* context, size_t i, size_t rank, uint64_t* dims) {
-  const gert::StorageShape* s = context->GetInputShape(i);
-  if (s == nullptr || s->GetStorageShape().GetDimNum() != rank) return false;
-  for (size_t d = 0; d < rank; ++d) dims[d] = static_cast<uint64_t>(s->GetStorageShape().GetDim(d));
   return true;
 }
 
