@@ -2,16 +2,16 @@
 SparseSequential (lines 59-145): sparse modules (SparseModule, SparseBatchNorm, SparseReLU) take
 the tensor; any other module maps its features through `replace_feature` (a new tensor; the
 input is not modified), skipped when there is no site."""
-from collections import OrderedDict
-
 from torch import nn
 
 from .._conv import SparseModule
 from .._tensor import SparseConvTensor
+from ..modules import SparseSequential as _SparseSequential1x
 
 
-class SparseBatchNorm(nn.BatchNorm1d):
-    """BatchNorm1d on a sparse tensor's features (modules.py:154-160)."""
+class _OnFeatures:
+    """Runs the wrapped torch module on a sparse tensor's features (a new tensor through
+    replace_feature), or on a plain tensor as is (modules.py:154-175)."""
 
     def forward(self, input):
         if isinstance(input, SparseConvTensor):
@@ -19,25 +19,20 @@ class SparseBatchNorm(nn.BatchNorm1d):
         return super().forward(input)
 
 
-class SparseSyncBatchNorm(nn.SyncBatchNorm):
-    def forward(self, input):
-        if isinstance(input, SparseConvTensor):
-            return input.replace_feature(super().forward(input.features))
-        return super().forward(input)
+class SparseBatchNorm(_OnFeatures, nn.BatchNorm1d):
+    pass
 
 
-class SparseReLU(nn.ReLU):
-    def forward(self, input):
-        if isinstance(input, SparseConvTensor):
-            return input.replace_feature(super().forward(input.features))
-        return super().forward(input)
+class SparseSyncBatchNorm(_OnFeatures, nn.SyncBatchNorm):
+    pass
 
 
-class SparseIdentity(nn.Identity):
-    def forward(self, input):
-        if isinstance(input, SparseConvTensor):
-            return input.replace_feature(super().forward(input.features))
-        return super().forward(input)
+class SparseReLU(_OnFeatures, nn.ReLU):
+    pass
+
+
+class SparseIdentity(_OnFeatures, nn.Identity):
+    pass
 
 
 def is_spconv_module(module):
@@ -49,34 +44,9 @@ def is_sparse_conv(module):
     return isinstance(module, SparseConvolution)
 
 
-class SparseSequential(SparseModule):
-    def __init__(self, *args, **kwargs):
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for key, module in args[0].items():
-                self.add_module(key, module)
-        else:
-            for idx, module in enumerate(args):
-                self.add_module(str(idx), module)
-        for name, module in kwargs.items():
-            if name in self._modules:
-                raise ValueError("name exists.")
-            self.add_module(name, module)
-
-    def __getitem__(self, idx):
-        if not (-len(self) <= idx < len(self)):
-            raise IndexError(f"index {idx} is out of range")
-        return list(self._modules.values())[idx]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def add(self, module, name=None):
-        if name is None:
-            name = str(len(self._modules))
-            if name in self._modules:
-                raise KeyError("name exists")
-        self.add_module(name, module)
+class SparseSequential(_SparseSequential1x):
+    """The 1.x container (construction, indexing, add) with 2.x's forward: features are replaced,
+    never modified in place."""
 
     def forward(self, input):
         for module in self._modules.values():
