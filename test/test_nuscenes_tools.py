@@ -139,3 +139,15 @@ def test_convert_errors(tmp_path):
         converter.convert(str(tmp_path), version="v2.0", progress=False)
     assert cli_main(["nuscenes", "convert", "--root", str(tmp_path), "--version", "v1.0-mini",
                      "--no-progress"]) == 2
+
+
+def test_defaults_chain_generate_convert_anchors(tmp_path, monkeypatch):
+    """`nuscenes generate`, `nuscenes convert` and `anchors`, each with its defaults (only the
+    paths given), work on the generated set: convert finds the generated table version, the set
+    has enough boxes within anchors' default 55 m for its default 900 anchors."""
+    monkeypatch.chdir(tmp_path)
+    root = str(tmp_path / "nuscenes")
+    assert cli_main(["nuscenes", "generate", "--out", root, "--no-progress"]) == 0
+    assert cli_main(["nuscenes", "convert", "--root", root, "--no-progress"]) == 0
+    assert cli_main(["anchors", "--ann_file", os.path.join(root, "nuscenes_infos_train.pkl")]) == 0
+    assert np.load(tmp_path / "nuscenes_kmeans900.npy").shape == (900, 11)

@@ -12,9 +12,24 @@ def _generate(args):
     return 0
 
 
+VERSIONS = ("v1.0-mini", "v1.0-trainval", "v1.0-test")
+
+
+def _versions(args):
+    """--version, or every table folder found under --root (so `generate` then `convert` with
+    their defaults work on the generated set)."""
+    if args.version:
+        return args.version.split(",")
+    import os
+    found = [v for v in VERSIONS if os.path.isdir(os.path.join(args.root, v))]
+    if not found:
+        raise CommandError("--root", f"no nuScenes table folder ({', '.join(VERSIONS)}) in {args.root}")
+    return found
+
+
 def _convert(args):
     from ascend_ops.nuscenes.converter import convert
-    for version in args.version.split(","):
+    for version in _versions(args):
         convert(args.root, version=version, out_dir=args.out_dir, info_prefix=args.info_prefix,
                 max_sweeps=args.max_sweeps, progress=not args.no_progress)
     return 0
@@ -42,17 +57,18 @@ def register(sub):
     s = p.add_subparsers(dest="nuscenes_command", metavar="ACTION", required=True)
     g = s.add_parser("generate", help="write a small synthetic dataset in the official table format")
     g.add_argument("--out", required=True, help="dataroot to create")
-    g.add_argument("--scenes", type=positive_int, default=2)
-    g.add_argument("--samples-per-scene", type=positive_int, default=4)
+    g.add_argument("--scenes", type=positive_int, default=10)
+    g.add_argument("--samples-per-scene", type=positive_int, default=10)
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--version", default="v1.0-mini", choices=["v1.0-mini", "v1.0-trainval", "v1.0-test"])
-    g.add_argument("--objects-per-scene", type=nonnegative_int, default=30)
+    g.add_argument("--version", default="v1.0-mini", choices=list(VERSIONS))
+    g.add_argument("--objects-per-scene", type=nonnegative_int, default=60)
     g.add_argument("--lidar-sweeps", type=nonnegative_int, default=2, help="LiDAR sweeps between key frames")
     g.add_argument("--no-progress", action="store_true")
     g.set_defaults(func=_guarded(_generate))
     c = s.add_parser("convert", help="info pkls in Sparse4D's layout (tools/nuscenes_converter.py)")
     c.add_argument("--root", "--root_path", dest="root", required=True, help="nuScenes dataroot")
-    c.add_argument("--version", default="v1.0-trainval", help="comma-separated, e.g. v1.0-trainval,v1.0-test")
+    c.add_argument("--version", default=None, help="comma-separated, e.g. v1.0-trainval,v1.0-test (default: "
+                   "every table folder found under --root)")
     c.add_argument("--out-dir", default=None, help="where the pkls go (default: --root)")
     c.add_argument("--info-prefix", "--info_prefix", dest="info_prefix", default="nuscenes")
     c.add_argument("--max-sweeps", "--max_sweeps", dest="max_sweeps", type=nonnegative_int, default=10)

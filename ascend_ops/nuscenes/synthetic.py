@@ -187,7 +187,7 @@ def _points_in_boxes(centres, wlh, yaw, count, rng):
     return np.concatenate(pts) if pts else np.zeros((0, 3))
 
 
-def generate(out, scenes=2, samples_per_scene=4, seed=0, version="v1.0-mini", objects_per_scene=30,
+def generate(out, scenes=10, samples_per_scene=10, seed=0, version="v1.0-mini", objects_per_scene=60,
              lidar_sweeps=2, image_size=(160, 90), ground_points=1500, progress=True):
     """Write a synthetic nuScenes dataset under `out`; returns the ground truth per key frame.
 

@@ -9,7 +9,7 @@ fi
 DIR="$1"; PY="${2:-python3}"
 mkdir -p "$DIR/data"
 cd "$DIR"
-"$PY" -m ascend_ops nuscenes generate --out data/nuscenes --scenes 3 --samples-per-scene 4 --seed 0 \
+"$PY" -m ascend_ops nuscenes generate --out data/nuscenes --scenes 3 --samples-per-scene 4 --objects-per-scene 30 --seed 0 \
     --version v1.0-mini --no-progress
 "$PY" -m ascend_ops nuscenes convert --root data/nuscenes --version v1.0-mini \
     --out-dir data/nuscenes_anno_pkls --info-prefix nuscenes --no-progress
