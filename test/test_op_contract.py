@@ -139,6 +139,9 @@ def test_compile_fullgraph_matches_eager(opcase, native_only):
         pytest.skip(f"torch {torch.__version__} < 2.4: dynamo of that release cannot trace an autograd.Function "
                     f"taking non-tensor arguments or returning several tensors ({spec.name}) in one graph; "
                     f"without fullgraph it graph-breaks and runs eagerly")
+    min_torch = getattr(opcase.module, "COMPILE_MIN_TORCH", None)
+    if min_torch and tuple(int(v) for v in torch.__version__.split("+")[0].split(".")[:2]) < min_torch:
+        pytest.skip(f"torch {torch.__version__}: {opcase.module.COMPILE_SKIP_REASON}")
     args = _args(opcase)
 
     def loss_and_outputs(*a):

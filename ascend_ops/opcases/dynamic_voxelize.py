@@ -5,6 +5,10 @@ import torch
 from . import hard_voxelize as _hard
 
 OP = "dynamic_voxelize"
+# torch.compile(fullgraph) of this op needs dynamo >= 2.2: the float32 rounding of voxel_size /
+# coors_range (struct.pack, as the kernels' `(float)` casts) is not traceable by dynamo 2.1.
+COMPILE_MIN_TORCH = (2, 2)
+COMPILE_SKIP_REASON = "dynamo < 2.2 cannot trace struct.pack (float32 rounding of voxel_size / coors_range)"
 
 
 def _without_limits(builder):

@@ -6,6 +6,10 @@ import torch
 from ._voxel_data import KITTI_MAX_POINTS, KITTI_MAX_VOXELS, KITTI_RANGE, KITTI_VOXEL, lidar_sweep
 
 OP = "hard_voxelize"
+# torch.compile(fullgraph) of this op needs dynamo >= 2.2: the float32 rounding of voxel_size /
+# coors_range (struct.pack, as the kernels' `(float)` casts) is not traceable by dynamo 2.1.
+COMPILE_MIN_TORCH = (2, 2)
+COMPILE_SKIP_REASON = "dynamo < 2.2 cannot trace struct.pack (float32 rounding of voxel_size / coors_range)"
 QUICK_POINTS = 12000
 SMALL_RANGE = (0.0, 0.0, -1.0, 4.0, 4.0, 1.0)
 SMALL_VOXEL = (0.5, 0.5, 0.5)
